@@ -1,0 +1,3 @@
+from w2c.cli import main
+
+main()

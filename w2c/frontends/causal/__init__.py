@@ -1,0 +1,1 @@
+"""The causal frontend (see docs/)."""

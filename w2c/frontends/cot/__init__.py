@@ -1,0 +1,1 @@
+"""The cot frontend (see docs/)."""

@@ -1,0 +1,103 @@
+"""Sizes and hyper-parameters of a Discrete Transformer; torch-free so the IR side can read them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer: attention heads write first, then sub-MLPs read the extended stream."""
+
+    heads: int
+    mlps: int
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything needed to rebuild the network from a state_dict (docs/checkpoint.md).
+
+    ``input_names`` are the residual-stream inputs: the task's channels and, for feedback
+    tasks, ``y_prev`` (y_{t-1}, appended by w2c). Each input is divided by its scale and the
+    output head's value is multiplied by ``output_scale``, so the network works at O(1).
+    """
+
+    input_names: tuple[str, ...]
+    input_scales: tuple[float, ...]
+    output_scale: float
+    length: int
+    layers: tuple[LayerSpec, ...]
+    mlp_arity: int = 2
+    mlp_hidden: int = 8
+    attn_dim: int = 8
+    ple_bins: int = 16
+    ple_range: float = 3.0
+
+    @property
+    def n_inputs(self) -> int:
+        return len(self.input_names)
+
+    @property
+    def pad(self) -> int:
+        """Zero slots before position 0 so every offset up to length-1 reads a 0."""
+        return self.length
+
+    def width_before(self, layer: int) -> int:
+        """Number of stream variables a layer's heads read."""
+        return self.n_inputs + sum(s.heads + s.mlps for s in self.layers[:layer])
+
+    @property
+    def width(self) -> int:
+        return self.width_before(len(self.layers))
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["input_names"] = list(self.input_names)
+        data["input_scales"] = list(self.input_scales)
+        data["layers"] = [[s.heads, s.mlps] for s in self.layers]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        values = dict(data)
+        values["input_names"] = tuple(values["input_names"])
+        values["input_scales"] = tuple(float(v) for v in values["input_scales"])
+        values["layers"] = tuple(LayerSpec(int(h), int(m)) for h, m in values["layers"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class ModelSize:
+    """The part of the config a training restart may vary."""
+
+    layers: tuple[tuple[int, int], ...]
+    mlp_hidden: int = 8
+
+    def describe(self) -> str:
+        layers = " ".join(f"{h}h{m}m" for h, m in self.layers)
+        return f"{layers} hidden={self.mlp_hidden}"
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Optimisation hyper-parameters of one training run."""
+
+    steps: int = 1500
+    batch: int = 512
+    lr: float = 3e-2
+    weight_decay: float = 1e-4
+    tau_start: float = 10.0
+    tau_end: float = 0.1
+    log_every: int = 50
+    polish_steps: int = 300
+    eval_batch: int = 2048
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A task's training plan: sizes to try in order, settings, and restarts per size."""
+
+    sizes: tuple[ModelSize, ...]
+    settings: TrainSettings = field(default_factory=TrainSettings)
+    seeds_per_size: int = 3

@@ -1,0 +1,174 @@
+"""The Discrete Transformer (arXiv 2601.05770 §3), vectorised per layer.
+
+Residual stream: a list of named scalars per position that grows by concatenation.
+Every operand is read through a row of logits over the current variables and S(., tau).
+A head reads query, key and value scalars; query and key are lifted by a piecewise-linear
+encoding (fixed bin edges, learned linear map), scored with a learned relative-position bias,
+and the attention weights go through the same S, so a trained head is a hard pointer. The keys
+include ``pad`` zero slots before position 0, so out-of-range history reads 0. A sub-MLP reads
+``mlp_arity`` scalars, has one ReLU hidden layer and writes one scalar. A linear head with a
+bias reads every variable.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from w2c.model.config import ModelConfig
+from w2c.model.sampler import Mode, select
+
+
+def ple_features(values: torch.Tensor, bins: int, limit: float) -> torch.Tensor:
+    """Piecewise-linear encoding of scalars: one ramp per bin over [-limit, limit], plus x."""
+    edges = torch.linspace(-limit, limit, bins + 1, dtype=values.dtype)
+    width = edges[1] - edges[0]
+    ramps = ((values.unsqueeze(-1) - edges[:-1]) / width).clamp(0.0, 1.0)
+    return torch.cat([ramps, values.unsqueeze(-1)], dim=-1)
+
+
+@dataclass
+class LayerTrace:
+    """What one layer did on a batch (hard mode): the compiler's trace tables come from here."""
+
+    head_reads: torch.Tensor | None  # [H, 3] variable index of query, key, value
+    attention: torch.Tensor | None  # [B, H, T] key slot chosen per query (slot - pad = time)
+    head_operands: torch.Tensor | None  # [B, T, H, 3]
+    mlp_reads: torch.Tensor | None  # [M, k]
+    mlp_inputs: torch.Tensor | None  # [B, T, M, k]
+    outputs: torch.Tensor  # [B, T, H + M] the layer's new variables
+
+
+class DiscreteTransformer(nn.Module):
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        feats = config.ple_bins + 1
+        d = config.attn_dim
+        distances = config.length + config.pad
+        self.layers = nn.ModuleList()
+        for index, spec in enumerate(config.layers):
+            layer = nn.Module()
+            width = config.width_before(index)
+            if spec.heads:
+                h = spec.heads
+                layer.head_read = nn.Parameter(0.1 * torch.randn(h, 3, width))
+                layer.q_weight = nn.Parameter(torch.randn(h, d, feats) / math.sqrt(feats))
+                layer.q_bias = nn.Parameter(torch.zeros(h, d))
+                layer.k_weight = nn.Parameter(torch.randn(h, d, feats) / math.sqrt(feats))
+                layer.k_bias = nn.Parameter(torch.zeros(h, d))
+                layer.rel_bias = nn.Parameter(torch.zeros(h, distances))
+            if spec.mlps:
+                m, k, hid = spec.mlps, config.mlp_arity, config.mlp_hidden
+                layer.mlp_read = nn.Parameter(0.1 * torch.randn(m, k, width + spec.heads))
+                layer.w1 = nn.Parameter(torch.randn(m, k, hid) / math.sqrt(k))
+                layer.b1 = nn.Parameter(0.1 * torch.randn(m, hid))
+                layer.w2 = nn.Parameter(torch.randn(m, hid) / math.sqrt(hid))
+                layer.b2 = nn.Parameter(torch.zeros(m))
+            self.layers.append(layer)
+        self.out_weight = nn.Parameter(0.1 * torch.randn(config.width))
+        self.out_bias = nn.Parameter(torch.zeros(()))
+        distance = torch.arange(config.length)[:, None] + config.pad - torch.arange(
+            config.length + config.pad
+        )[None, :]
+        self.register_buffer("distance", distance, persistent=False)
+
+    # ---- pieces --------------------------------------------------------------------------
+
+    def read_logits(self) -> list[torch.Tensor]:
+        """Every operand-read logit matrix, in a fixed order (for agreement A(e))."""
+        rows: list[torch.Tensor] = []
+        for layer in self.layers:
+            if hasattr(layer, "head_read"):
+                rows.append(layer.head_read.reshape(-1, layer.head_read.shape[-1]))
+            if hasattr(layer, "mlp_read"):
+                rows.append(layer.mlp_read.reshape(-1, layer.mlp_read.shape[-1]))
+        return rows
+
+    def pointers(self) -> torch.Tensor:
+        """Concatenated argmax of every read row (padding-free integer vector)."""
+        rows = [r.detach().argmax(-1) for r in self.read_logits()]
+        return torch.cat(rows) if rows else torch.zeros(0, dtype=torch.long)
+
+    def attention_scores(self, layer: nn.Module, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        """Raw scores a[b, h, t, s] over pad + T key slots, causally masked with -inf."""
+        cfg = self.config
+        fq = ple_features(q, cfg.ple_bins, cfg.ple_range)  # [B,T,H,F]
+        batch = k.shape[0]
+        k_pad = torch.cat([k.new_zeros(batch, cfg.pad, k.shape[2]), k], dim=1)
+        fk = ple_features(k_pad, cfg.ple_bins, cfg.ple_range)  # [B,S,H,F]
+        qv = torch.einsum("bthf,hdf->bhtd", fq, layer.q_weight) + layer.q_bias[None, :, None, :]
+        kv = torch.einsum("bshf,hdf->bhsd", fk, layer.k_weight) + layer.k_bias[None, :, None, :]
+        scores = qv @ kv.transpose(-1, -2) / math.sqrt(cfg.attn_dim)
+        t = q.shape[1]
+        dist = self.distance[:t, : t + cfg.pad]
+        causal = dist >= 0
+        bias = layer.rel_bias[:, dist.clamp_min(0)]  # [H,T,S]
+        scores = scores + bias[None]
+        return scores.masked_fill(~causal[None, None], float("-inf"))
+
+    # ---- forward -------------------------------------------------------------------------
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        tau: float = 1.0,
+        mode: Mode = "hard",
+        noise: bool = False,
+        traces: list[LayerTrace] | None = None,
+    ) -> torch.Tensor:
+        """x[B, T, n_inputs] in task units -> y[B, T] in task units."""
+        cfg = self.config
+        scale = torch.tensor(cfg.input_scales, dtype=x.dtype)
+        stream = x / scale
+        for index, spec in enumerate(cfg.layers):
+            layer = self.layers[index]
+            new: list[torch.Tensor] = []
+            trace = LayerTrace(None, None, None, None, None, stream.new_zeros(0))
+            if spec.heads:
+                reads = select(layer.head_read, tau, mode, noise)  # [H,3,N]
+                ops = torch.einsum("btn,hrn->bthr", stream, reads)
+                q, k, v = ops.unbind(-1)  # [B,T,H]
+                scores = self.attention_scores(layer, q, k)
+                weights = select(scores, tau, mode, noise=False)  # [B,H,T,S]
+                v_pad = torch.cat([v.new_zeros(v.shape[0], cfg.pad, v.shape[2]), v], dim=1)
+                out = torch.einsum("bhts,bsh->bth", weights, v_pad)
+                new.append(out)
+                stream = torch.cat([stream, out], dim=-1)
+                if traces is not None:
+                    trace.head_reads = layer.head_read.argmax(-1)
+                    trace.attention = scores.argmax(-1)
+                    trace.head_operands = ops
+            if spec.mlps:
+                reads = select(layer.mlp_read, tau, mode, noise)  # [M,k,N]
+                u = torch.einsum("btn,mkn->btmk", stream, reads)
+                hidden = torch.relu(torch.einsum("btmk,mkh->btmh", u, layer.w1) + layer.b1)
+                out = torch.einsum("btmh,mh->btm", hidden, layer.w2) + layer.b2
+                new.append(out)
+                stream = torch.cat([stream, out], dim=-1)
+                if traces is not None:
+                    trace.mlp_reads = layer.mlp_read.argmax(-1)
+                    trace.mlp_inputs = u
+            if traces is not None:
+                trace.outputs = torch.cat(new, dim=-1)
+                traces.append(trace)
+        y = stream @ self.out_weight + self.out_bias
+        return y * cfg.output_scale
+
+    @torch.no_grad()
+    def run_closed_loop(self, x: torch.Tensor, feedback: bool, round_feedback: bool) -> torch.Tensor:
+        """The hardened model on task inputs x[B,T,C]; feedback tasks feed their own output."""
+        if not feedback:
+            return self(x, mode="hard")
+        batch, steps, _ = x.shape
+        prev = x.new_zeros(batch, steps, 1)
+        y = x.new_zeros(batch, steps)
+        for t in range(steps):
+            out = self(torch.cat([x[:, : t + 1], prev[:, : t + 1]], dim=-1), mode="hard")
+            y[:, t] = out[:, t]
+            if t + 1 < steps:
+                prev[:, t + 1, 0] = out[:, t].round() if round_feedback else out[:, t]
+        return y

@@ -1,0 +1,328 @@
+"""The task contract (docs/tasks.md): input domains, oracle, feedback flag, reference rule.
+
+A task says what a model should compute: the per-channel input domain, the sequence length, a
+vectorised oracle ``oracle(x[batch, T, C]) -> y[batch, T]`` over the input channels only, whether
+the task feeds its previous output back (``feedback``), and an optional sympy ``reference`` rule
+for y_t over the symbols returned by :func:`x_sym` and :func:`y_sym`.
+
+Reads before the start of a sequence are 0: x_{t<0} = 0 and y_{t<0} = 0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+import numpy as np
+import sympy
+
+from w2c.errors import InputError
+
+NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_SYMBOL_PATTERN = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,63})\[t(?:-([0-9]+))?\]")
+
+
+def is_valid_name(name: object) -> bool:
+    """Names of tasks and channels: identifiers of at most 64 characters."""
+    return isinstance(name, str) and NAME_PATTERN.fullmatch(name) is not None
+
+
+def x_sym(lag: int = 0, channel: str = "x") -> sympy.Symbol:
+    """The symbol for input channel ``channel`` at time t - lag, printed ``x[t-1]``."""
+    if lag < 0:
+        raise ValueError("lag must be >= 0")
+    return sympy.Symbol(f"{channel}[t]" if lag == 0 else f"{channel}[t-{lag}]", real=True)
+
+
+def y_sym(lag: int) -> sympy.Symbol:
+    """The symbol for the task's own output at time t - lag (lag >= 1), printed ``y[t-1]``."""
+    if lag < 1:
+        raise ValueError("an output can only be read at lag >= 1")
+    return x_sym(lag, "y")
+
+
+def parse_symbol(symbol: sympy.Symbol) -> tuple[str, int]:
+    """``x[t-2]`` -> ("x", 2); raises ValueError for a symbol outside the contract."""
+    match = _SYMBOL_PATTERN.fullmatch(symbol.name)
+    if match is None:
+        raise ValueError(f"symbol {symbol.name!r} is not of the form name[t] or name[t-k]")
+    return match.group(1), int(match.group(2) or 0)
+
+
+# --------------------------------------------------------------------------------------------
+# Domains
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntRange:
+    """Integers in [lo, hi) (hi exclusive, like range)."""
+
+    lo: int
+    hi: int
+    kind: Literal["int"] = field(default="int", init=False)
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.lo, int) and isinstance(self.hi, int)) or self.hi <= self.lo:
+            raise InputError(f"IntRange needs integers lo < hi, got [{self.lo}, {self.hi})")
+
+    @property
+    def discrete(self) -> bool:
+        return True
+
+    @property
+    def size(self) -> int:
+        return self.hi - self.lo
+
+    def values(self) -> np.ndarray:
+        return np.arange(self.lo, self.hi, dtype=np.float64)
+
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        return rng.integers(self.lo, self.hi, size=shape).astype(np.float64)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return float(self.lo), float(self.hi - 1)
+
+    def edge_values(self) -> list[float]:
+        lo, hi = self.bounds
+        return sorted({lo, hi, min(max(0.0, lo), hi), min(max(1.0, lo), hi)})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "int", "lo": self.lo, "hi": self.hi}
+
+    def describe(self) -> str:
+        return f"ints [{self.lo},{self.hi})"
+
+
+@dataclass(frozen=True)
+class Bits(IntRange):
+    """{0, 1}."""
+
+    lo: int = 0
+    hi: int = 2
+
+    def __post_init__(self) -> None:
+        if (self.lo, self.hi) != (0, 2):
+            raise InputError("Bits is the range [0, 2)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "bits"}
+
+    def describe(self) -> str:
+        return "bits"
+
+
+@dataclass(frozen=True)
+class RealInterval:
+    """Reals in [lo, hi], sampled uniformly."""
+
+    lo: float
+    hi: float
+    kind: Literal["real"] = field(default="real", init=False)
+
+    def __post_init__(self) -> None:
+        ok = all(isinstance(v, (int, float)) and math.isfinite(v) for v in (self.lo, self.hi))
+        if not ok or self.hi <= self.lo:
+            raise InputError(f"RealInterval needs finite lo < hi, got [{self.lo}, {self.hi}]")
+
+    @property
+    def discrete(self) -> bool:
+        return False
+
+    @property
+    def size(self) -> float:
+        return math.inf
+
+    def values(self) -> np.ndarray:
+        raise ValueError("a real interval has no finite value set")
+
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        return rng.uniform(self.lo, self.hi, size=shape)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return float(self.lo), float(self.hi)
+
+    def edge_values(self) -> list[float]:
+        lo, hi = self.bounds
+        return sorted({lo, hi, min(max(0.0, lo), hi)})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "real", "lo": float(self.lo), "hi": float(self.hi)}
+
+    def describe(self) -> str:
+        return f"reals [{self.lo:g},{self.hi:g}]"
+
+
+Domain = IntRange | RealInterval
+
+
+def domain_from_dict(data: object) -> Domain:
+    """Inverse of ``Domain.to_dict``; raises InputError on anything malformed."""
+    if not isinstance(data, dict) or set(data) - {"kind", "lo", "hi"}:
+        raise InputError(f"malformed domain {data!r}")
+    kind = data.get("kind")
+    if kind == "bits":
+        return Bits()
+    if kind == "int" and all(type(data.get(k)) is int for k in ("lo", "hi")):
+        return IntRange(data["lo"], data["hi"])
+    if kind == "real" and all(type(data.get(k)) in (int, float) for k in ("lo", "hi")):
+        return RealInterval(float(data["lo"]), float(data["hi"]))
+    raise InputError(f"malformed domain {data!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# Task
+# --------------------------------------------------------------------------------------------
+
+Oracle = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Task:
+    """An algorithmic sequence task (see docs/tasks.md for the full contract).
+
+    ``inputs`` holds one domain per input channel and ``channels`` their names (default
+    ``x`` for one channel, ``x0, x1, ...`` otherwise). ``oracle`` maps x[batch, T, C] to
+    y[batch, T] and never sees the feedback channel. ``reference`` is y_t as a sympy expression
+    over ``x_sym(k, channel)`` (k >= 0) and, for feedback tasks, ``y_sym(k)`` (k >= 1).
+    """
+
+    name: str
+    inputs: tuple[Domain, ...]
+    oracle: Oracle
+    length: int = 10
+    feedback: bool = False
+    reference: sympy.Expr | None = None
+    channels: tuple[str, ...] = ()
+    description: str = ""
+    source_sha256: str | None = None
+
+    def __post_init__(self) -> None:
+        if not is_valid_name(self.name):
+            raise InputError(f"task name {self.name!r} is not an identifier of <= 64 characters")
+        if isinstance(self.inputs, (IntRange, RealInterval)):
+            object.__setattr__(self, "inputs", (self.inputs,))
+        inputs = tuple(self.inputs)
+        object.__setattr__(self, "inputs", inputs)
+        if not inputs or not all(isinstance(d, (IntRange, RealInterval)) for d in inputs):
+            raise InputError(f"task {self.name}: inputs must be a non-empty tuple of domains")
+        if not callable(self.oracle):
+            raise InputError(f"task {self.name}: oracle must be callable")
+        if not isinstance(self.length, int) or not 1 <= self.length <= 256:
+            raise InputError(f"task {self.name}: length must be an integer in 1..256")
+        channels = tuple(self.channels) or (
+            ("x",) if len(inputs) == 1 else tuple(f"x{i}" for i in range(len(inputs)))
+        )
+        object.__setattr__(self, "channels", channels)
+        if len(channels) != len(inputs):
+            raise InputError(f"task {self.name}: {len(channels)} channel names, {len(inputs)} inputs")
+        if len(set(channels)) != len(channels) or not all(map(is_valid_name, channels)):
+            raise InputError(f"task {self.name}: channel names must be distinct identifiers")
+        if "y" in channels:
+            raise InputError(f"task {self.name}: 'y' is reserved for the task's output")
+        if self.reference is not None:
+            self._check_reference(sympy.sympify(self.reference))
+
+    def _check_reference(self, reference: sympy.Expr) -> None:
+        object.__setattr__(self, "reference", reference)
+        for symbol in reference.free_symbols:
+            try:
+                name, lag = parse_symbol(symbol)  # type: ignore[arg-type]
+            except ValueError as exc:
+                raise InputError(f"task {self.name}: reference uses {exc}") from None
+            if name == "y":
+                if not self.feedback or lag < 1:
+                    raise InputError(
+                        f"task {self.name}: reference reads {symbol} but only feedback tasks "
+                        "may read their own past outputs (lag >= 1)"
+                    )
+            elif name not in self.channels:
+                raise InputError(f"task {self.name}: reference uses unknown channel {name!r}")
+            if lag >= self.length:
+                raise InputError(f"task {self.name}: reference lag {lag} >= length {self.length}")
+
+    # ---- derived facts ---------------------------------------------------------------------
+
+    @property
+    def n_channels(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def discrete(self) -> bool:
+        """Integer/bit task: outputs are compared exactly after rounding."""
+        return all(d.discrete for d in self.inputs)
+
+    @cached_property
+    def max_lag(self) -> int:
+        """Largest lag the reference reads (length - 1 when there is no reference)."""
+        if self.reference is None:
+            return self.length - 1
+        lags = [parse_symbol(s)[1] for s in self.reference.free_symbols]  # type: ignore[arg-type]
+        return max(lags, default=0)
+
+    def sample(self, rng: np.random.Generator, batch: int, length: int | None = None) -> np.ndarray:
+        """x[batch, T, C] drawn uniformly from the input domains."""
+        steps = self.length if length is None else length
+        return np.stack([d.sample(rng, (batch, steps)) for d in self.inputs], axis=-1)
+
+    def run_oracle(self, x: np.ndarray) -> np.ndarray:
+        """Call the oracle and check what it returns; a broken user oracle is an InputError."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 3 or x.shape[-1] != self.n_channels:
+            raise ValueError(f"expected x[batch, T, {self.n_channels}], got shape {x.shape}")
+        try:
+            y = np.asarray(self.oracle(x.copy()), dtype=np.float64)
+        except Exception as exc:  # a user's oracle: report, do not crash
+            raise InputError(f"task {self.name}: oracle raised {type(exc).__name__}: {exc}") from None
+        if y.shape != x.shape[:2]:
+            raise InputError(
+                f"task {self.name}: oracle returned shape {y.shape}, expected {x.shape[:2]}"
+            )
+        if not np.all(np.isfinite(y)):
+            raise InputError(f"task {self.name}: oracle returned non-finite values")
+        return y
+
+    def reference_rule(self) -> Callable[..., Any] | None:
+        """The reference as a plain function of its symbols (sorted by name), or None."""
+        if self.reference is None:
+            return None
+        symbols = sorted(self.reference.free_symbols, key=lambda s: s.name)
+        return sympy.lambdify(symbols, self.reference, modules="math")
+
+    def signature(self) -> dict[str, Any]:
+        """The checkpoint's ``task`` record (docs/checkpoint.md)."""
+        return {
+            "name": self.name,
+            "channels": list(self.channels),
+            "domains": [d.to_dict() for d in self.inputs],
+            "length": self.length,
+            "feedback": self.feedback,
+            "source_sha256": self.source_sha256,
+        }
+
+
+def shift(values: np.ndarray, lag: int, axis: int = 1) -> np.ndarray:
+    """values[t - lag] along ``axis``, reading 0 before the start (the task convention)."""
+    if lag == 0:
+        return values.copy()
+    out = np.zeros_like(values)
+    length = values.shape[axis]
+    if lag < length:
+        src = [slice(None)] * values.ndim
+        dst = [slice(None)] * values.ndim
+        src[axis] = slice(0, length - lag)
+        dst[axis] = slice(lag, length)
+        out[tuple(dst)] = values[tuple(src)]
+    return out
+
+
+def file_sha256(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
