@@ -113,8 +113,15 @@ def evaluate(gold: Sequence[GoldTrace], labeller: Labeller, split: str) -> dict[
         all_pred += predicted
         for index, (g, p) in enumerate(zip(trace.labels, predicted, strict=True)):
             if g != p:
-                errors.append({"id": trace.id, "step": index, "gold": g, "predicted": p,
-                               "text": texts[index][:100]})
+                errors.append(
+                    {
+                        "id": trace.id,
+                        "step": index,
+                        "gold": g,
+                        "predicted": p,
+                        "text": texts[index][:100],
+                    }
+                )
     result = scores(confusion(all_gold, all_pred))
     result.update(split=split, traces=len(chosen), errors=errors)
     return result

@@ -189,9 +189,7 @@ class RuleLabeller:
         for index, text in enumerate(steps):
             numbers, words = _content(text)
             shares_previous = bool(numbers & previous[0] or words & previous[1])
-            labels.append(
-                self._label(index, index == last, text, numbers, seen, shares_previous)
-            )
+            labels.append(self._label(index, index == last, text, numbers, seen, shares_previous))
             seen |= numbers
             previous = (numbers, words)
         return labels

@@ -46,7 +46,9 @@ def _is_lead_in(text: str) -> bool:
     )
 
 
-def _merge_short(source: str, spans: list[tuple[int, int]], min_chars: int) -> list[tuple[int, int]]:
+def _merge_short(
+    source: str, spans: list[tuple[int, int]], min_chars: int
+) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     carry: int | None = None  # start of a lead-in waiting for the next paragraph
     merged_end = 0
