@@ -1,9 +1,315 @@
-"""`w2c bonds` command registration (placeholder until the CoT-bond frontend lands)."""
+"""`w2c bonds analyze|compare|plan`: behaviour bonds of long chain-of-thought traces.
+
+Only typer and the standard library are imported here; the frontend's modules (numpy,
+matplotlib, networkx) load inside the commands so `w2c --help` stays fast.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+from typing import Any
+
 import typer
+
+bonds_app = typer.Typer(
+    help="Map long chain-of-thought traces to behaviour bonds and transfer graphs "
+    "(D deep reasoning, R self-reflection, E self-exploration, N normal operation).",
+    no_args_is_help=True,
+)
+
+# Options shared by the commands that read traces.
+FIELD = typer.Option(
+    None, "--field", help="JSON field holding the trace (dotted path, e.g. output or resp.text)."
+)
+SKIP_BAD = typer.Option(False, "--skip-bad", help="Skip and count bad lines instead of failing.")
+ALPHA = typer.Option(0.0, "--alpha", help="Add-α smoothing of P(b'|b); 0 = maximum likelihood.")
+MIN_CHARS = typer.Option(40, "--min-chars", help="Shorter paragraphs merge into a neighbour.")
+MAX_CHARS = typer.Option(1500, "--max-chars", help="Longer paragraphs split at sentence ends.")
+MAX_LINE = typer.Option(16 * 1024 * 1024, "--max-line-bytes", help="Longest JSONL line accepted.")
+LABELLER = typer.Option("rules", "--labeller", help="rules (offline default) or llm.")
+EMBED = typer.Option(
+    None, "--embed", help="Local sentence-transformers model for step similarity (no download)."
+)
+LLM_URL = typer.Option(None, "--llm-url", help="OpenAI-compatible base URL (with --labeller llm).")
+LLM_MODEL = typer.Option(None, "--llm-model", help="Model name sent to --llm-url.")
+LLM_SEND = typer.Option(False, "--llm-send", help="Allow sending trace text to --llm-url.")
+LLM_CACHE = typer.Option(None, "--llm-cache", help="Answer cache folder (default ~/.cache/w2c).")
+LLM_TIMEOUT = typer.Option(60.0, "--llm-timeout", help="Seconds per request.")
+FORCE = typer.Option(False, "--force", help="Replace existing output files.")
+JSON = typer.Option(False, "--json", help="Print the JSON report to stdout (and nothing else).")
+
+
+def _analyze_options(
+    field: str | None,
+    skip_bad: bool,
+    alpha: float,
+    min_chars: int,
+    max_chars: int,
+    max_line_bytes: int,
+    labeller: str,
+    embed: str | None,
+    llm: dict[str, Any],
+) -> dict[str, Any]:
+    """Keyword arguments for api.analyze from the shared command-line options."""
+    from w2c.errors import InputError
+
+    options: dict[str, Any] = {
+        "field": field,
+        "skip_bad": skip_bad,
+        "alpha": alpha,
+        "min_chars": min_chars,
+        "max_chars": max_chars,
+        "max_line_bytes": max_line_bytes,
+        "embed": embed,
+    }
+    if labeller == "llm":
+        from w2c.frontends.cot.llm import LLMLabeller
+
+        if not llm["url"] or not llm["model"]:
+            raise InputError("--labeller llm needs --llm-url and --llm-model")
+        cache = llm["cache"] or Path(
+            os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"), "w2c", "bonds-llm"
+        )
+        options["labeller"] = LLMLabeller(
+            llm["url"],
+            llm["model"],
+            allow_send=llm["send"],
+            cache_dir=cache,
+            timeout=llm["timeout"],
+        )
+    elif labeller != "rules":
+        raise InputError(f"--labeller must be rules or llm, not {labeller!r}")
+    return options
+
+
+def _echo_skipped(skipped: dict[str, Any]) -> None:
+    if skipped["count"]:
+        first = skipped["lines"][0]
+        typer.echo(
+            f"w2c: skipped {skipped['count']} bad line(s); first {first['path']}:{first['line']}: "
+            f"{first['reason']}",
+            err=True,
+        )
+
+
+def _row(values: dict[str, float], labels: tuple[str, ...]) -> str:
+    return "  ".join(f"{values[b]:5.2f}" for b in labels)
+
+
+def _summary(report: dict[str, Any]) -> str:
+    from w2c.frontends.cot.labels import LABELS, NAMES
+
+    stats = report["stats"]
+    lines = [
+        f"{report['summary']['traces']} traces, {report['summary']['steps']} steps, "
+        f"{report['skipped']['count']} skipped; labeller {report['labeller']}",
+        "behaviour marginals π:",
+    ]
+    lines += [f"  {b} {NAMES[b]:<17} {report['marginals'][b]:.3f}" for b in LABELS]
+    lines.append("transitions P(next | row):  " + "     ".join(LABELS))
+    lines += [
+        f"  {a}                         {_row(report['transitions'][a], LABELS)}" for a in LABELS
+    ]
+    reach = stats.get("reflection", {}).get("back_reference_distance", {})
+    lines.append(
+        f"steps/trace {stats['steps_per_trace']['mean']:.1f}; "
+        f"entropy rate {report['entropy_rate_bits']:.2f} bits/step; "
+        f"reflection reach {_maybe(reach.get('mean'))} steps; "
+        f"branches/trace {_maybe(stats['exploration']['branches_per_trace']['mean'])}"
+    )
+    return "\n".join(lines)
+
+
+def _maybe(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+@bonds_app.command("analyze")
+def analyze_command(
+    files: list[Path] = typer.Argument(..., help="JSONL trace files (read as one corpus)."),
+    out: Path | None = typer.Option(
+        None, "-o", "--out", help="Folder for report.json, graph.png, trace.html."
+    ),
+    trace: str | None = typer.Option(None, "--trace", help="Trace id shown in trace.html."),
+    json_out: bool = JSON,
+    force: bool = FORCE,
+    field: str | None = FIELD,
+    skip_bad: bool = SKIP_BAD,
+    alpha: float = ALPHA,
+    min_chars: int = MIN_CHARS,
+    max_chars: int = MAX_CHARS,
+    max_line_bytes: int = MAX_LINE,
+    labeller: str = LABELLER,
+    embed: str | None = EMBED,
+    llm_url: str | None = LLM_URL,
+    llm_model: str | None = LLM_MODEL,
+    llm_send: bool = LLM_SEND,
+    llm_cache: Path | None = LLM_CACHE,
+    llm_timeout: float = LLM_TIMEOUT,
+) -> None:
+    """Label the steps of traces and print the corpus's behaviour structure."""
+    from w2c.frontends.cot import api
+
+    llm = {
+        "url": llm_url,
+        "model": llm_model,
+        "send": llm_send,
+        "cache": llm_cache,
+        "timeout": llm_timeout,
+    }
+    options = _analyze_options(
+        field, skip_bad, alpha, min_chars, max_chars, max_line_bytes, labeller, embed, llm
+    )
+    if out is not None:
+        api.output_targets(out, api.ANALYZE_FILES, force)
+    analysis = api.analyze(files, **options)
+    report = analysis.report()
+    written = analysis.save(out, force, trace) if out is not None else []
+    _echo_skipped(report["skipped"])
+    if json_out:
+        typer.echo(json.dumps(report))
+        return
+    typer.echo(_summary(report))
+    for path in written:
+        typer.echo(f"wrote {path}")
+
+
+@bonds_app.command("compare")
+def compare_command(
+    first: Path = typer.Argument(..., help="JSONL traces of corpus A."),
+    second: Path = typer.Argument(..., help="JSONL traces of corpus B."),
+    out: Path | None = typer.Option(
+        None, "-o", "--out", help="Folder for compare.json and compare.png."
+    ),
+    bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples (0 = none)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap and stability sampling."),
+    min_r: float | None = typer.Option(
+        None, "--min-r", help="Exit 1 if Pearson r is below this (a structure-match check)."
+    ),
+    json_out: bool = JSON,
+    force: bool = FORCE,
+    field: str | None = FIELD,
+    skip_bad: bool = SKIP_BAD,
+    alpha: float = ALPHA,
+    min_chars: int = MIN_CHARS,
+    max_chars: int = MAX_CHARS,
+    max_line_bytes: int = MAX_LINE,
+    labeller: str = LABELLER,
+    embed: str | None = EMBED,
+    llm_url: str | None = LLM_URL,
+    llm_model: str | None = LLM_MODEL,
+    llm_send: bool = LLM_SEND,
+    llm_cache: Path | None = LLM_CACHE,
+    llm_timeout: float = LLM_TIMEOUT,
+) -> None:
+    """Compare the behaviour structures of two corpora (Pearson r, JS divergence, bootstrap)."""
+    from w2c.errors import CheckFailed
+    from w2c.frontends.cot import api
+
+    llm = {
+        "url": llm_url,
+        "model": llm_model,
+        "send": llm_send,
+        "cache": llm_cache,
+        "timeout": llm_timeout,
+    }
+    options = _analyze_options(
+        field, skip_bad, alpha, min_chars, max_chars, max_line_bytes, labeller, embed, llm
+    )
+    if out is not None:
+        api.output_targets(out, api.COMPARE_FILES, force)
+    comparison = api.compare(first, second, bootstrap=bootstrap, seed=seed, **options)
+    report = comparison.report()
+    written = comparison.save(out, force) if out is not None else []
+    for side in ("a", "b"):
+        _echo_skipped(report[side]["skipped"])
+    r = report["metrics"]["pearson"]
+    if json_out:
+        typer.echo(json.dumps(report))
+    else:
+        typer.echo(_compare_summary(report, comparison.a.name, comparison.b.name))
+        for path in written:
+            typer.echo(f"wrote {path}")
+    if min_r is not None and (r is None or r < min_r):
+        raise CheckFailed(f"Pearson r = {_maybe(r)} is below --min-r {min_r}")
+
+
+def _compare_summary(report: dict[str, Any], name_a: str, name_b: str) -> str:
+    metrics, ci = report["metrics"], report["bootstrap"]
+
+    def line(key: str, title: str) -> str:
+        interval = ci.get(key)
+        bounds = (
+            f"  95% CI [{_maybe(interval['low'], 3)}, {_maybe(interval['high'], 3)}]"
+            if interval
+            else ""
+        )
+        return f"  {title:<36} {_maybe(metrics[key], 3)}{bounds}"
+
+    lines = [
+        f"A: {name_a} ({report['a']['summary']['traces']} traces)   "
+        f"B: {name_b} ({report['b']['summary']['traces']} traces)",
+        line("pearson", "Pearson r over [vec(P), π]"),
+        line("pearson_transitions", "Pearson r over vec(P)"),
+        line("pearson_lift", "Pearson r over lift P - π"),
+        line("js_marginals", "JS divergence of π (bits)"),
+        line("js_transitions", "JS divergence of P rows (π-weighted)"),
+        f"verdict: {report['verdict']}",
+    ]
+    return "\n".join(lines)
+
+
+@bonds_app.command("plan")
+def plan_command(
+    sources: list[Path] = typer.Option(
+        ..., "--from", help="JSONL traces (repeatable) or a saved report.json."
+    ),
+    n: int = typer.Option(100, "-n", help="How many behaviour plans to draw."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random walk."),
+    start: str | None = typer.Option(
+        None, "--start", help="Fixed first behaviour (the paper starts from E); default: sampled."
+    ),
+    length: int | None = typer.Option(
+        None, "--length", help="Steps per plan; default: resampled from the corpus."
+    ),
+    out: Path | None = typer.Option(None, "-o", "--out", help="JSONL file (default: stdout)."),
+    force: bool = FORCE,
+    field: str | None = FIELD,
+    skip_bad: bool = SKIP_BAD,
+    alpha: float = ALPHA,
+    min_chars: int = MIN_CHARS,
+    max_chars: int = MAX_CHARS,
+    max_line_bytes: int = MAX_LINE,
+) -> None:
+    """Draw synthesis plans (behaviour sequences + instructions) from a corpus's graph."""
+    from w2c.fileio import ensure_writable
+    from w2c.frontends.cot import api
+
+    if out is not None:
+        ensure_writable(out, force)
+    plans = api.plan(
+        sources,
+        n,
+        seed=seed,
+        start=start,
+        length=length,
+        field=field,
+        skip_bad=skip_bad,
+        alpha=alpha,
+        min_chars=min_chars,
+        max_chars=max_chars,
+        max_line_bytes=max_line_bytes,
+    )
+    if out is None:
+        for item in plans:
+            typer.echo(json.dumps(item, ensure_ascii=False))
+        return
+    api.write_plans(plans, out, force)
+    typer.echo(f"wrote {len(plans)} plans to {out}")
 
 
 def register(app: typer.Typer) -> None:
     """Attach the bonds command group to the main app."""
+    app.add_typer(bonds_app, name="bonds")

@@ -158,7 +158,7 @@ _STOPWORDS = frozenset(
 )
 
 
-def _content(text: str) -> tuple[set[str], set[str]]:
+def content(text: str) -> tuple[set[str], set[str]]:
     """Numbers and content words of a step: what a later step can refer back to."""
     words = {w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS}
     return set(_NUMBER.findall(_ENUMERATION.sub("", text, count=1))), words
@@ -187,7 +187,7 @@ class RuleLabeller:
         previous: tuple[set[str], set[str]] = (set(), set())
         last = len(steps) - 1
         for index, text in enumerate(steps):
-            numbers, words = _content(text)
+            numbers, words = content(text)
             shares_previous = bool(numbers & previous[0] or words & previous[1])
             labels.append(self._label(index, index == last, text, numbers, seen, shares_previous))
             seen |= numbers
