@@ -52,18 +52,22 @@ def main() -> None:
     args = parser.parse_args()
 
     gold = load_gold(GOLD, FIELDS)
-    print(f"gold: {len(gold)} traces, segmenter reproduces "
-          f"{segmentation_agreement(gold):.1%} of gold steps exactly\n")
+    print(
+        f"gold: {len(gold)} traces, segmenter reproduces "
+        f"{segmentation_agreement(gold):.1%} of gold steps exactly\n"
+    )
     labeller = RuleLabeller()
     for split in ("dev", "test"):
         result = evaluate(gold, labeller, split)
         print(accuracy_table(result) + "\n")
         if args.errors and split == "dev":
             for e in result["errors"]:
-                print(f"  {e['id']}#{e['step']}: gold {e['gold']} got {e['predicted']}: "
-                      f"{e['text']}")
+                print(
+                    f"  {e['id']}#{e['step']}: gold {e['gold']} got {e['predicted']}: {e['text']}"
+                )
             print()
     if not args.skip_throughput:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
         from throughput import throughput_table  # noqa: PLC0415
 
         print(throughput_table(args.traces))
