@@ -191,6 +191,9 @@ def compare_command(
     json_out: bool = JSON,
     force: bool = FORCE,
     field: str | None = FIELD,
+    field_b: str | None = typer.Option(
+        None, "--field-b", help="Field of corpus B when it differs from --field."
+    ),
     skip_bad: bool = SKIP_BAD,
     alpha: float = ALPHA,
     min_chars: int = MIN_CHARS,
@@ -220,7 +223,9 @@ def compare_command(
     )
     if out is not None:
         api.output_targets(out, api.COMPARE_FILES, force)
-    comparison = api.compare(first, second, bootstrap=bootstrap, seed=seed, **options)
+    corpus_a = api.analyze(first, **options)
+    corpus_b = api.analyze(second, **{**options, "field": field_b or field})
+    comparison = api.compare(corpus_a, corpus_b, bootstrap=bootstrap, seed=seed)
     report = comparison.report()
     written = comparison.save(out, force) if out is not None else []
     for side in ("a", "b"):

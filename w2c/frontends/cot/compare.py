@@ -205,10 +205,18 @@ def compare_structures(
     )
     metrics = {name: _num(value) for name, value in point.items()}
     pa, pb = a.transitions, b.transitions
+    intervals = bootstrap(a.counts, b.counts, a.alpha, bootstrap_samples, rng)
+    reading = verdict(metrics["pearson"])
+    ci = intervals.get("pearson")
+    if ci and ci["low"] is not None and ci["low"] < INCOMPATIBLE_R and ci["high"] >= COMPATIBLE_R:
+        reading += (
+            f"; but the 95% CI [{ci['low']:.2f}, {ci['high']:.2f}] spans both thresholds: "
+            "too few traces to decide"
+        )
     return {
         "metrics": metrics,
-        "verdict": verdict(metrics["pearson"]),
-        "bootstrap": bootstrap(a.counts, b.counts, a.alpha, bootstrap_samples, rng),
+        "verdict": reading,
+        "bootstrap": intervals,
         "js_rows": {label: _num(js_divergence(pa[i], pb[i])) for i, label in enumerate(LABELS)},
         "stability": {
             "a": stability_curve(a.counts, a.alpha, rng, stability_repeats),

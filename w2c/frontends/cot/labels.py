@@ -6,7 +6,7 @@ transition *into* each step. Labellers see a whole trace because R ("revisits an
 and D ("follows from the previous step") are properties of a step relative to earlier ones.
 
 The rule labeller's decision rule mirrors the labelling guide (examples/bonds/LABELLING.md), in
-the guide's order R > E > D > N; docs/bonds.md lists every cue.
+the guide's order R > E > D > N; docs/bonds.md summarises the cues, listed in full below.
 """
 
 from __future__ import annotations
