@@ -6,8 +6,11 @@ matplotlib, networkx) load inside the commands so `w2c --help` stays fast.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +53,11 @@ def _analyze_options(
     max_line_bytes: int,
     labeller: str,
     embed: str | None,
-    llm: dict[str, Any],
+    llm_url: str | None,
+    llm_model: str | None,
+    llm_send: bool,
+    llm_cache: Path | None,
+    llm_timeout: float,
 ) -> dict[str, Any]:
     """Keyword arguments for api.analyze from the shared command-line options."""
     from w2c.errors import InputError
@@ -67,21 +74,55 @@ def _analyze_options(
     if labeller == "llm":
         from w2c.frontends.cot.llm import LLMLabeller
 
-        if not llm["url"] or not llm["model"]:
+        if not llm_url or not llm_model:
             raise InputError("--labeller llm needs --llm-url and --llm-model")
-        cache = llm["cache"] or Path(
+        cache = llm_cache or Path(
             os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"), "w2c", "bonds-llm"
         )
         options["labeller"] = LLMLabeller(
-            llm["url"],
-            llm["model"],
-            allow_send=llm["send"],
-            cache_dir=cache,
-            timeout=llm["timeout"],
+            llm_url, llm_model, allow_send=llm_send, cache_dir=cache, timeout=llm_timeout
         )
     elif labeller != "rules":
         raise InputError(f"--labeller must be rules or llm, not {labeller!r}")
     return options
+
+
+_SHARED = [
+    ("field", str | None, FIELD),
+    ("skip_bad", bool, SKIP_BAD),
+    ("alpha", float, ALPHA),
+    ("min_chars", int, MIN_CHARS),
+    ("max_chars", int, MAX_CHARS),
+    ("max_line_bytes", int, MAX_LINE),
+    ("labeller", str, LABELLER),
+    ("embed", str | None, EMBED),
+    ("llm_url", str | None, LLM_URL),
+    ("llm_model", str | None, LLM_MODEL),
+    ("llm_send", bool, LLM_SEND),
+    ("llm_cache", Path | None, LLM_CACHE),
+    ("llm_timeout", float, LLM_TIMEOUT),
+]
+
+
+def corpus_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add the options every corpus-reading command shares; pass them as `corpus` kwargs.
+
+    Typer reads a command's options from its signature, so the shared ones are appended to the
+    wrapper's signature once here instead of being repeated in every command.
+    """
+    own = [p for p in inspect.signature(command).parameters.values() if p.name != "corpus"]
+    shared = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=kind)
+        for name, kind, default in _SHARED
+    ]
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> None:
+        values = {name: kwargs.pop(name) for name, _, _ in _SHARED}
+        command(corpus=_analyze_options(**values), **kwargs)
+
+    wrapper.__signature__ = inspect.Signature(own + shared)  # type: ignore[attr-defined]
+    return wrapper
 
 
 def _echo_skipped(skipped: dict[str, Any]) -> None:
@@ -127,6 +168,7 @@ def _maybe(value: float | None, digits: int = 2) -> str:
 
 
 @bonds_app.command("analyze")
+@corpus_options
 def analyze_command(
     files: list[Path] = typer.Argument(..., help="JSONL trace files (read as one corpus)."),
     out: Path | None = typer.Option(
@@ -135,33 +177,12 @@ def analyze_command(
     trace: str | None = typer.Option(None, "--trace", help="Trace id shown in trace.html."),
     json_out: bool = JSON,
     force: bool = FORCE,
-    field: str | None = FIELD,
-    skip_bad: bool = SKIP_BAD,
-    alpha: float = ALPHA,
-    min_chars: int = MIN_CHARS,
-    max_chars: int = MAX_CHARS,
-    max_line_bytes: int = MAX_LINE,
-    labeller: str = LABELLER,
-    embed: str | None = EMBED,
-    llm_url: str | None = LLM_URL,
-    llm_model: str | None = LLM_MODEL,
-    llm_send: bool = LLM_SEND,
-    llm_cache: Path | None = LLM_CACHE,
-    llm_timeout: float = LLM_TIMEOUT,
+    corpus: dict[str, Any] | None = None,
 ) -> None:
     """Label the steps of traces and print the corpus's behaviour structure."""
     from w2c.frontends.cot import api
 
-    llm = {
-        "url": llm_url,
-        "model": llm_model,
-        "send": llm_send,
-        "cache": llm_cache,
-        "timeout": llm_timeout,
-    }
-    options = _analyze_options(
-        field, skip_bad, alpha, min_chars, max_chars, max_line_bytes, labeller, embed, llm
-    )
+    options = corpus or {}
     if out is not None:
         api.output_targets(out, api.ANALYZE_FILES, force)
     analysis = api.analyze(files, **options)
@@ -177,6 +198,7 @@ def analyze_command(
 
 
 @bonds_app.command("compare")
+@corpus_options
 def compare_command(
     first: Path = typer.Argument(..., help="JSONL traces of corpus A."),
     second: Path = typer.Argument(..., help="JSONL traces of corpus B."),
@@ -190,41 +212,20 @@ def compare_command(
     ),
     json_out: bool = JSON,
     force: bool = FORCE,
-    field: str | None = FIELD,
     field_b: str | None = typer.Option(
         None, "--field-b", help="Field of corpus B when it differs from --field."
     ),
-    skip_bad: bool = SKIP_BAD,
-    alpha: float = ALPHA,
-    min_chars: int = MIN_CHARS,
-    max_chars: int = MAX_CHARS,
-    max_line_bytes: int = MAX_LINE,
-    labeller: str = LABELLER,
-    embed: str | None = EMBED,
-    llm_url: str | None = LLM_URL,
-    llm_model: str | None = LLM_MODEL,
-    llm_send: bool = LLM_SEND,
-    llm_cache: Path | None = LLM_CACHE,
-    llm_timeout: float = LLM_TIMEOUT,
+    corpus: dict[str, Any] | None = None,
 ) -> None:
     """Compare the behaviour structures of two corpora (Pearson r, JS divergence, bootstrap)."""
     from w2c.errors import CheckFailed
     from w2c.frontends.cot import api
 
-    llm = {
-        "url": llm_url,
-        "model": llm_model,
-        "send": llm_send,
-        "cache": llm_cache,
-        "timeout": llm_timeout,
-    }
-    options = _analyze_options(
-        field, skip_bad, alpha, min_chars, max_chars, max_line_bytes, labeller, embed, llm
-    )
+    options = corpus or {}
     if out is not None:
         api.output_targets(out, api.COMPARE_FILES, force)
     corpus_a = api.analyze(first, **options)
-    corpus_b = api.analyze(second, **{**options, "field": field_b or field})
+    corpus_b = api.analyze(second, **{**options, "field": field_b or options["field"]})
     comparison = api.compare(corpus_a, corpus_b, bootstrap=bootstrap, seed=seed)
     report = comparison.report()
     written = comparison.save(out, force) if out is not None else []
@@ -267,6 +268,7 @@ def _compare_summary(report: dict[str, Any], name_a: str, name_b: str) -> str:
 
 
 @bonds_app.command("plan")
+@corpus_options
 def plan_command(
     sources: list[Path] = typer.Option(
         ..., "--from", help="JSONL traces (repeatable) or a saved report.json."
@@ -281,12 +283,7 @@ def plan_command(
     ),
     out: Path | None = typer.Option(None, "-o", "--out", help="JSONL file (default: stdout)."),
     force: bool = FORCE,
-    field: str | None = FIELD,
-    skip_bad: bool = SKIP_BAD,
-    alpha: float = ALPHA,
-    min_chars: int = MIN_CHARS,
-    max_chars: int = MAX_CHARS,
-    max_line_bytes: int = MAX_LINE,
+    corpus: dict[str, Any] | None = None,
 ) -> None:
     """Draw synthesis plans (behaviour sequences + instructions) from a corpus's graph."""
     from w2c.fileio import ensure_writable
@@ -294,19 +291,7 @@ def plan_command(
 
     if out is not None:
         ensure_writable(out, force)
-    plans = api.plan(
-        sources,
-        n,
-        seed=seed,
-        start=start,
-        length=length,
-        field=field,
-        skip_bad=skip_bad,
-        alpha=alpha,
-        min_chars=min_chars,
-        max_chars=max_chars,
-        max_line_bytes=max_line_bytes,
-    )
+    plans = api.plan(sources, n, seed=seed, start=start, length=length, **(corpus or {}))
     if out is None:
         for item in plans:
             typer.echo(json.dumps(item, ensure_ascii=False))
