@@ -1,1 +1,1 @@
-"""The cot frontend (see docs/)."""
+"""The CoT-bond frontend: `w2c bonds` (docs/bonds.md); public API in w2c.bonds."""

@@ -61,7 +61,9 @@ def js_divergence(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return np.maximum(0.0, (kl(p) + kl(q)) / 2)
 
 
-def _metrics(ta, la, tb, lb, alpha: float) -> dict[str, np.ndarray]:
+def _metrics(
+    ta: np.ndarray, la: np.ndarray, tb: np.ndarray, lb: np.ndarray, alpha: float
+) -> dict[str, np.ndarray]:
     """All comparison metrics from (batched) transition and label counts of both sides."""
     pa, pb = probabilities(ta, alpha), probabilities(tb, alpha)
     ma, mb = frequencies(la), frequencies(lb)
@@ -179,7 +181,7 @@ def verdict(r: float | None) -> str:
     return "uncertain (0.8 <= r < 0.9)"
 
 
-def _num(value) -> float | None:
+def _num(value: float | np.floating) -> float | None:
     value = float(value)
     return None if math.isnan(value) else value
 

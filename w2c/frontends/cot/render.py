@@ -9,17 +9,23 @@ from __future__ import annotations
 import html
 import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from w2c.frontends.cot.labels import LABELS, NAMES
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Circle
 
 COLOURS = {"N": "#9e9e9e", "D": "#1f77b4", "R": "#2ca02c", "E": "#ff7f0e"}
 _POSITIONS = {"N": (0.0, 1.0), "D": (1.0, 1.0), "R": (1.0, 0.0), "E": (0.0, 0.0)}
 _LOOP_OFFSET = {"N": (-0.28, 0.2), "D": (0.28, 0.2), "R": (0.28, -0.2), "E": (-0.28, -0.2)}
 
 
-def _figure(width: float, height: float):
+def _figure(width: float, height: float) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
     from matplotlib.figure import Figure  # noqa: PLC0415
 
@@ -28,14 +34,14 @@ def _figure(width: float, height: float):
     return figure
 
 
-def _png(figure) -> bytes:
+def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", bbox_inches="tight")
     return buffer.getvalue()
 
 
 def draw_graph(
-    ax, transitions: np.ndarray, marginals: np.ndarray, title: str, observed: np.ndarray
+    ax: Axes, transitions: np.ndarray, marginals: np.ndarray, title: str, observed: np.ndarray
 ) -> None:
     """Four behaviour nodes (area ∝ π) and edges b→b' (width ∝ P(b'|b), labelled if ≥ 0.05).
 
@@ -95,7 +101,7 @@ def draw_graph(
     ax.axis("off")
 
 
-def _ring(centre: tuple[float, float], width: float, colour: str):
+def _ring(centre: tuple[float, float], width: float, colour: str) -> Circle:
     from matplotlib.patches import Circle  # noqa: PLC0415
 
     return Circle(centre, 0.1, fill=False, linewidth=width, edgecolor=colour, alpha=0.75)

@@ -73,7 +73,9 @@ def frequencies(label_counts: np.ndarray) -> np.ndarray:
         return np.where(totals > 0, counts / totals, 1.0 / K)
 
 
-def structure_vector(transition_counts: np.ndarray, label_counts: np.ndarray, alpha: float):
+def structure_vector(
+    transition_counts: np.ndarray, label_counts: np.ndarray, alpha: float
+) -> np.ndarray:
     """[vec(P), π] for each leading index: the vector corpora are compared on (..., K*K + K)."""
     p = probabilities(transition_counts, alpha)
     return np.concatenate([p.reshape(*p.shape[:-2], K * K), frequencies(label_counts)], axis=-1)
@@ -190,13 +192,13 @@ class Structure:
     def as_dict(self) -> dict:
         """The JSON form: probabilities and counts keyed by label."""
 
-        def rows(matrix: np.ndarray, cast=float) -> dict:
+        def rows(matrix: np.ndarray, cast: type = float) -> dict:
             return {
                 a: {b: cast(matrix[i, j]) for j, b in enumerate(LABELS)}
                 for i, a in enumerate(LABELS)
             }
 
-        def vector(values: np.ndarray, cast=float) -> dict:
+        def vector(values: np.ndarray, cast: type = float) -> dict:
             return {b: cast(values[i]) for i, b in enumerate(LABELS)}
 
         return {
