@@ -41,10 +41,17 @@ def ensure_output_dir(path: str | os.PathLike[str]) -> Path:
     return target
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path: Path, writer: Callable[[IO[bytes]], None], force: bool) -> Path:
     target = ensure_writable(path, force)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a normal file is 0666 - umask
         with os.fdopen(fd, "wb") as handle:
             writer(handle)
             handle.flush()

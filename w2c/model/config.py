@@ -86,6 +86,7 @@ class TrainSettings:
     steps: int = 1500
     batch: int = 512
     lr: float = 3e-2
+    read_lr_scale: float = 0.1
     weight_decay: float = 1e-4
     tau_start: float = 10.0
     tau_end: float = 0.1

@@ -56,9 +56,9 @@ class DiscreteTransformer(nn.Module):
             if spec.heads:
                 h = spec.heads
                 layer.head_read = nn.Parameter(0.1 * torch.randn(h, 3, width))
-                layer.q_weight = nn.Parameter(torch.randn(h, d, feats) / math.sqrt(feats))
+                layer.q_weight = nn.Parameter(0.1 * torch.randn(h, d, feats) / math.sqrt(feats))
                 layer.q_bias = nn.Parameter(torch.zeros(h, d))
-                layer.k_weight = nn.Parameter(torch.randn(h, d, feats) / math.sqrt(feats))
+                layer.k_weight = nn.Parameter(0.1 * torch.randn(h, d, feats) / math.sqrt(feats))
                 layer.k_bias = nn.Parameter(torch.zeros(h, d))
                 layer.rel_bias = nn.Parameter(torch.zeros(h, distances))
             if spec.mlps:
@@ -121,6 +121,18 @@ class DiscreteTransformer(nn.Module):
         traces: list[LayerTrace] | None = None,
     ) -> torch.Tensor:
         """x[B, T, n_inputs] in task units -> y[B, T] in task units."""
+        stream = self.residual_stream(x, tau, mode, noise, traces)
+        return (stream @ self.out_weight + self.out_bias) * self.config.output_scale
+
+    def residual_stream(
+        self,
+        x: torch.Tensor,
+        tau: float = 1.0,
+        mode: Mode = "hard",
+        noise: bool = False,
+        traces: list[LayerTrace] | None = None,
+    ) -> torch.Tensor:
+        """Every variable at every position, [B, T, width], in the network's scaled units."""
         cfg = self.config
         scale = torch.tensor(cfg.input_scales, dtype=x.dtype)
         stream = x / scale
@@ -133,7 +145,7 @@ class DiscreteTransformer(nn.Module):
                 ops = torch.einsum("btn,hrn->bthr", stream, reads)
                 q, k, v = ops.unbind(-1)  # [B,T,H]
                 scores = self.attention_scores(layer, q, k)
-                weights = select(scores, tau, mode, noise=False)  # [B,H,T,S]
+                weights = select(scores, tau, mode, noise)  # [B,H,T,S]
                 v_pad = torch.cat([v.new_zeros(v.shape[0], cfg.pad, v.shape[2]), v], dim=1)
                 out = torch.einsum("bhts,bsh->bth", weights, v_pad)
                 new.append(out)
@@ -155,8 +167,7 @@ class DiscreteTransformer(nn.Module):
             if traces is not None:
                 trace.outputs = torch.cat(new, dim=-1)
                 traces.append(trace)
-        y = stream @ self.out_weight + self.out_bias
-        return y * cfg.output_scale
+        return stream
 
     @torch.no_grad()
     def run_closed_loop(self, x: torch.Tensor, feedback: bool, round_feedback: bool) -> torch.Tensor:

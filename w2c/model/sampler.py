@@ -34,7 +34,8 @@ def select(
         return one_hot_argmax(logits, dim)
     if noise:
         uniform = torch.rand(logits.shape, generator=generator, dtype=logits.dtype)
-        gumbel = -torch.log(-torch.log(uniform.clamp_min(1e-10)).clamp_min(1e-10))
+        exponential = (-torch.log(uniform.clamp_min(1e-10))).clamp_min(1e-10)
+        gumbel = -torch.log(exponential)
         logits = logits + gumbel
     soft = F.softmax(logits / tau, dim=dim)
     if mode == "soft":

@@ -1,0 +1,370 @@
+"""Annealed training of a Discrete Transformer on a task, with restarts until the model is exact.
+
+One run: MSE on fresh batches, AdamW, cosine learning rate, geometric tau annealing
+(tau_start -> tau_end), Gumbel-softmax reads. A short *polish* phase follows with every read and
+attention hardened (argmax) and only the continuous weights trained, which closes the remaining
+soft-to-hard gap. The hardened model must then pass the task's exactness bar on fresh sequences
+(closed-loop for feedback tasks); otherwise the next seed / size of the task's recipe is tried.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import torch
+
+from w2c.errors import CheckFailed
+from w2c.model.config import LayerSpec, ModelConfig, ModelSize, Recipe, TrainSettings
+from w2c.model.network import DiscreteTransformer
+from w2c.tasks import Task, shift
+
+FEEDBACK_NAME = "y_prev"
+EXACT_SEQUENCES = 10_000
+REAL_REL_MSE_BAR = 1e-6
+
+DEFAULT_RECIPE = Recipe(
+    sizes=(
+        ModelSize(((2, 1),), 8),
+        ModelSize(((2, 2),), 16),
+        ModelSize(((2, 1), (1, 1)), 16),
+    ),
+)
+
+
+def nice_scale(values: np.ndarray) -> float:
+    """A power of ten near the RMS of ``values`` (at least 1): keeps the network at O(1)."""
+    rms = float(np.sqrt(np.mean(np.square(values)))) if values.size else 1.0
+    if not math.isfinite(rms) or rms <= 1.0:
+        return 1.0
+    return float(10 ** round(math.log10(rms)))
+
+
+def model_inputs(task: Task, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
+    """The network's input: the task's channels plus, for feedback tasks, y_{t-1} (teacher forcing)."""
+    if not task.feedback:
+        return x
+    if y is None:
+        raise ValueError("feedback tasks need y for teacher forcing")
+    return np.concatenate([x, shift(y, 1)[..., None]], axis=-1)
+
+
+def make_config(task: Task, size: ModelSize, rng: np.random.Generator) -> ModelConfig:
+    x = task.sample(rng, 4096)
+    y = task.run_oracle(x)
+    names = tuple(task.channels) + ((FEEDBACK_NAME,) if task.feedback else ())
+    scales = tuple(nice_scale(x[..., c]) for c in range(task.n_channels))
+    if task.feedback:
+        scales += (nice_scale(y),)
+    return ModelConfig(
+        input_names=names,
+        input_scales=scales,
+        output_scale=nice_scale(y),
+        length=task.length,
+        layers=tuple(LayerSpec(h, m) for h, m in size.layers),
+        mlp_hidden=size.mlp_hidden,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Exactness
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Exactness:
+    """How the hardened model does on fresh sequences (closed-loop for feedback tasks)."""
+
+    sequences: int
+    exact_fraction: float  # integer tasks: sequences exactly right after rounding
+    rel_mse: float  # MSE / Var(y)
+    passed: bool
+
+    def describe(self) -> str:
+        return (
+            f"{self.exact_fraction:.2%} of {self.sequences} sequences exact, "
+            f"relMSE {self.rel_mse:.2e}"
+        )
+
+
+def hardened_outputs(model: DiscreteTransformer, task: Task, x: np.ndarray) -> np.ndarray:
+    """The hardened model's outputs on x[B,T,C] in float64, closed-loop for feedback tasks."""
+    model64 = model.double() if next(model.parameters()).dtype != torch.float64 else model
+    xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))
+    y = model64.run_closed_loop(xt, task.feedback, round_feedback=task.discrete)
+    return y.numpy()
+
+
+def check_exactness(
+    model: DiscreteTransformer, task: Task, sequences: int = EXACT_SEQUENCES, seed: int = 12345
+) -> Exactness:
+    """The task's bar: discrete tasks 100% exact after rounding; real tasks relMSE < 1e-6."""
+    rng = np.random.default_rng(seed)
+    x = task.sample(rng, sequences)
+    y = task.run_oracle(x)
+    model = _copy_model(model).double()
+    pred = hardened_outputs(model, task, x)
+    if not np.all(np.isfinite(pred)):
+        return Exactness(sequences, 0.0, math.inf, False)
+    exact = float(np.mean(np.all(np.round(pred) == y, axis=1)))
+    rel_mse = float(np.mean((pred - y) ** 2) / max(np.var(y), 1e-12))
+    passed = exact == 1.0 if task.discrete else rel_mse < REAL_REL_MSE_BAR
+    return Exactness(sequences, exact, rel_mse, passed)
+
+
+def _copy_model(model: DiscreteTransformer) -> DiscreteTransformer:
+    clone = DiscreteTransformer(model.config)
+    clone.load_state_dict(model.state_dict())
+    return clone.eval()
+
+
+# --------------------------------------------------------------------------------------------
+# One run
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class History:
+    """Per log point: the paper's training-dynamics quantities (stored in the checkpoint)."""
+
+    step: list[int] = field(default_factory=list)
+    tau: list[float] = field(default_factory=list)
+    soft: list[float] = field(default_factory=list)
+    hard: list[float] = field(default_factory=list)
+    delta: list[float] = field(default_factory=list)
+    agreement_prev: list[float] = field(default_factory=list)
+    agreement_final: list[float] = field(default_factory=list)
+    pointers: list[torch.Tensor] = field(default_factory=list, repr=False)
+
+    def finish(self, final: torch.Tensor) -> None:
+        """A(e): fraction of read pointers already equal to the final ones, per log point."""
+        self.agreement_final = [
+            float((p == final).float().mean()) if final.numel() else 1.0 for p in self.pointers
+        ]
+
+    def arrays(self) -> dict[str, torch.Tensor]:
+        return {
+            "step": torch.tensor(self.step, dtype=torch.int64),
+            "tau": torch.tensor(self.tau, dtype=torch.float64),
+            "soft_loss": torch.tensor(self.soft, dtype=torch.float64),
+            "hard_loss": torch.tensor(self.hard, dtype=torch.float64),
+            "discrepancy": torch.tensor(self.delta, dtype=torch.float64),
+            "agreement_prev": torch.tensor(self.agreement_prev, dtype=torch.float64),
+            "agreement_final": torch.tensor(self.agreement_final, dtype=torch.float64),
+        }
+
+
+@dataclass
+class RunResult:
+    model: DiscreteTransformer
+    history: History
+    exactness: Exactness
+    seed: int
+    size: ModelSize
+    settings: TrainSettings
+    seconds: float
+
+
+ProgressHook = Callable[[dict[str, Any]], None]
+
+
+def _tau(settings: TrainSettings, step: int) -> float:
+    frac = step / max(1, settings.steps - 1)
+    return settings.tau_start * (settings.tau_end / settings.tau_start) ** frac
+
+
+def _batch(task: Task, rng: np.random.Generator, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    x = task.sample(rng, size)
+    y = task.run_oracle(x)
+    inputs = model_inputs(task, x, y)
+    return torch.from_numpy(inputs.astype(np.float32)), torch.from_numpy(y.astype(np.float32))
+
+
+def _normalised_mse(pred: torch.Tensor, y: torch.Tensor, scale: float) -> torch.Tensor:
+    return torch.mean(((pred - y) / scale) ** 2)
+
+
+def train_run(
+    task: Task,
+    size: ModelSize,
+    settings: TrainSettings,
+    seed: int,
+    on_log: ProgressHook | None = None,
+) -> RunResult:
+    """One seeded annealing run plus polish; returns the model and its exactness."""
+    start = time.perf_counter()
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    config = make_config(task, size, rng)
+    model = DiscreteTransformer(config)
+    scale = config.output_scale
+    eval_x, eval_y = _batch(task, np.random.default_rng(seed + 7919), settings.eval_batch)
+    history = History()
+
+    reads = [p for n, p in model.named_parameters() if n.endswith("_read")]
+    others = [p for n, p in model.named_parameters() if not n.endswith("_read")]
+    optimiser = torch.optim.AdamW(
+        [{"params": others}, {"params": reads, "lr": settings.lr * settings.read_lr_scale}],
+        lr=settings.lr,
+        weight_decay=settings.weight_decay,
+    )
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, settings.steps)
+    previous = model.pointers()
+    for step in range(settings.steps):
+        tau = _tau(settings, step)
+        x, y = _batch(task, rng, settings.batch)
+        loss = _normalised_mse(model(x, tau=tau, mode="soft", noise=True), y, scale)
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+        if step % settings.log_every == 0 or step == settings.steps - 1:
+            with torch.no_grad():
+                hard = float(_normalised_mse(model(eval_x, mode="hard"), eval_y, scale))
+            pointers = model.pointers()
+            agree = float((pointers == previous).float().mean()) if pointers.numel() else 1.0
+            previous = pointers
+            soft = float(loss.detach())
+            history.step.append(step)
+            history.tau.append(tau)
+            history.soft.append(soft)
+            history.hard.append(hard)
+            history.delta.append(hard - soft)
+            history.agreement_prev.append(agree)
+            history.pointers.append(pointers)
+            if on_log is not None:
+                on_log({"step": step, "tau": tau, "soft": soft, "hard": hard, "agreement": agree})
+
+    _polish(model, task, settings, rng, scale)
+    history.finish(model.pointers())
+    exactness = check_exactness(model, task)
+    seconds = time.perf_counter() - start
+    return RunResult(model.float(), history, exactness, seed, size, settings, seconds)
+
+
+def _polish(
+    model: DiscreteTransformer,
+    task: Task,
+    settings: TrainSettings,
+    rng: np.random.Generator,
+    scale: float,
+) -> None:
+    """Train only the continuous weights of the hardened model (pointers frozen)."""
+    if settings.polish_steps <= 0:
+        fit_output_head(model, task, rng)
+        return
+    optimiser = torch.optim.Adam(model.parameters(), lr=settings.lr / 3)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, settings.polish_steps)
+    for _ in range(settings.polish_steps):
+        x, y = _batch(task, rng, settings.batch)
+        loss = _normalised_mse(model(x, mode="hard"), y, scale)
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+    fit_output_head(model, task, rng)
+
+
+@torch.no_grad()
+def fit_output_head(
+    model: DiscreteTransformer, task: Task, rng: np.random.Generator, sequences: int = 4096
+) -> None:
+    """Least-squares fit of the linear output head on the hardened stream (float64).
+
+    The head is linear in the variables, so its optimum is one solve away; this makes linear
+    tasks' coefficients exact to float precision instead of 'close after Adam'.
+    """
+    x = task.sample(rng, sequences)
+    y = task.run_oracle(x)
+    inputs = torch.from_numpy(model_inputs(task, x, y))
+    model64 = _copy_model(model).double()
+    stream = model64.residual_stream(inputs, mode="hard").reshape(-1, model.config.width)
+    design = torch.cat([stream, torch.ones(stream.shape[0], 1, dtype=stream.dtype)], dim=1)
+    target = torch.from_numpy(y.reshape(-1, 1)) / model.config.output_scale
+    solution = torch.linalg.lstsq(design, target, driver="gelsd").solution[:, 0]
+    model.out_weight.copy_(solution[:-1].to(model.out_weight.dtype))
+    model.out_bias.copy_(solution[-1].to(model.out_bias.dtype))
+
+
+# --------------------------------------------------------------------------------------------
+# Restarts
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainOutcome:
+    """The best run and every attempt made to get it."""
+
+    best: RunResult
+    attempts: list[tuple[int, ModelSize, Exactness, float]]
+    total_seconds: float
+
+    @property
+    def passed(self) -> bool:
+        return self.best.exactness.passed
+
+
+def attempts_of(recipe: Recipe, base_seed: int) -> list[tuple[ModelSize, int]]:
+    """The restart plan: each size in order, ``seeds_per_size`` seeds each."""
+    plan = []
+    for index, size in enumerate(recipe.sizes):
+        for k in range(recipe.seeds_per_size):
+            plan.append((size, base_seed + 1000 * index + k))
+    return plan
+
+
+def train(
+    task: Task,
+    recipe: Recipe | None = None,
+    seed: int = 0,
+    steps: int | None = None,
+    max_attempts: int | None = None,
+    on_log: ProgressHook | None = None,
+    on_attempt: Callable[[int, ModelSize, int], None] | None = None,
+    on_result: Callable[[RunResult], None] | None = None,
+    require_exact: bool = True,
+) -> TrainOutcome:
+    """Train until the hardened model passes the exactness bar, trying the recipe's restarts.
+
+    Raises CheckFailed when no attempt reaches the bar and ``require_exact``.
+    """
+    recipe = recipe or DEFAULT_RECIPE
+    if steps is not None:
+        recipe = replace(recipe, settings=replace(recipe.settings, steps=steps))
+    plan = attempts_of(recipe, seed)
+    if max_attempts is not None:
+        plan = plan[: max(1, max_attempts)]
+    start = time.perf_counter()
+    attempts: list[tuple[int, ModelSize, Exactness, float]] = []
+    best: RunResult | None = None
+    for index, (size, run_seed) in enumerate(plan):
+        if on_attempt is not None:
+            on_attempt(index, size, run_seed)
+        result = train_run(task, size, recipe.settings, run_seed, on_log)
+        attempts.append((run_seed, size, result.exactness, result.seconds))
+        if on_result is not None:
+            on_result(result)
+        if best is None or _better(result.exactness, best.exactness):
+            best = result
+        if result.exactness.passed:
+            break
+    assert best is not None
+    outcome = TrainOutcome(best, attempts, time.perf_counter() - start)
+    if require_exact and not outcome.passed:
+        raise CheckFailed(
+            f"{task.name}: no attempt reached the exactness bar after {len(attempts)} attempts "
+            f"({outcome.total_seconds:.0f} s); best: {best.exactness.describe()}"
+        )
+    return outcome
+
+
+def _better(a: Exactness, b: Exactness) -> bool:
+    return (a.passed, a.exact_fraction, -a.rel_mse) > (b.passed, b.exact_fraction, -b.rel_mse)
+
+
+def describe_sizes(sizes: Sequence[ModelSize]) -> str:
+    return ", ".join(s.describe() for s in sizes)
