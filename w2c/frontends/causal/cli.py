@@ -1,9 +1,116 @@
-"""`w2c causal` command registration (placeholder until the causal frontend lands)."""
+"""`w2c causal`: a time series in, its lagged causal graph out (docs/causal.md).
+
+Only typer and the standard library are imported here; torch, NumPy and matplotlib load inside
+the command so `w2c --help` stays fast.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+OUTPUTS = ("graph.json", "graph.dot", "scores.png")
+MODEL_FILE = "model.pt"
+
+
+def _summary(graph, written: list[Path]) -> str:  # noqa: ANN001 - CausalGraph, imported lazily
+    info = graph.info
+    sel = graph.selection
+    rule = {"top-k": f"top-{int(sel.value)} per target", "global-top-k":
+            f"global top-{int(sel.value)}", "threshold": f"score >= {sel.value:g}",
+            "confident": f"confidence >= {sel.min_confidence:g}"}[sel.rule]
+    lines = [
+        f"trained {info['epochs_run']} epochs (best {info['best_epoch']}) in "
+        f"{info['train_seconds']:.1f} s; scored {info['eval_windows']} held-out windows",
+        f"{len(graph.edges)} edges ({rule}, score {graph.score}); "
+        f"* = confident (>= {sel.min_confidence:g})",
+    ]
+    for e in graph.edges:
+        mark = "*" if e.confident else " "
+        lines.append(f" {mark} {e.source} -> {e.target}  lag {e.lag}  score {e.score:.4g}  "
+                     f"confidence {e.confidence:.3f}")
+    orphans = [v for v in graph.variables if not graph.parents(v, confident_only=True)]
+    if orphans:
+        lines.append(f"no confident parents: {', '.join(orphans)}")
+    if written:
+        lines.append("wrote " + ", ".join(str(p) for p in written))
+    return "\n".join(lines)
 
 
 def register(app: typer.Typer) -> None:
-    """Attach the causal command(s) to the main app."""
+    """Attach the `causal` command to the main app."""
+
+    @app.command("causal")
+    def causal(
+        data: Annotated[Path, typer.Argument(help="CSV (header = variable names) or .npy [T, p]")],
+        max_lag: Annotated[int, typer.Option("--max-lag", "-L", help="lag window L >= 1")],
+        top_k: Annotated[int | None, typer.Option(help="keep the K best (source, lag) per target")]
+        = None,
+        global_top_k: Annotated[int | None, typer.Option(help="keep the K best edges overall")]
+        = None,
+        threshold: Annotated[float | None, typer.Option(help="keep edges scoring >= this")]
+        = None,
+        exclude_self: Annotated[bool, typer.Option(help="never propose a variable's own past")]
+        = False,
+        min_confidence: Annotated[float, typer.Option(help="bar for a confident edge")] = 0.95,
+        score: Annotated[str, typer.Option(help="energy (gradient energy) or lrp")] = "energy",
+        time_col: Annotated[str | None, typer.Option(help="CSV column holding time (dropped)")]
+        = None,
+        regime_col: Annotated[str | None, typer.Option(help="CSV column of regime labels")]
+        = None,
+        epochs: Annotated[int, typer.Option(help="maximum training epochs")] = 40,
+        seed: Annotated[int, typer.Option(help="seed for training and scoring")] = 0,
+        eval_windows: Annotated[int, typer.Option(help="held-out windows to score on")] = 2000,
+        model: Annotated[Path | None, typer.Option(help="reuse a saved model.pt, no training")]
+        = None,
+        out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder")] = None,
+        json_out: Annotated[bool, typer.Option("--json", help="print the graph JSON to stdout")]
+        = False,
+        force: Annotated[bool, typer.Option(help="replace existing output files")] = False,
+        quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    ) -> None:
+        """Learn the lagged causal graph of a multivariate time series.
+
+        Trains a decoder-only transformer to forecast the next step and reads each edge
+        source --lag--> target off its input gradients. Writes DIR/graph.json, graph.dot,
+        scores.png and model.pt (DIR: -o, default <data stem>-causal; nothing is written with
+        --json unless -o is given).
+        """
+        from w2c.errors import InputError
+        from w2c.fileio import ensure_output_dir, ensure_writable, write_bytes, write_text
+        from w2c.frontends.causal import checkpoint
+        from w2c.frontends.causal.api import discover
+        from w2c.frontends.causal.plot import heatmap_png
+
+        if not data.exists():
+            raise InputError(f"data file not found: {data}")
+        folder = out if out is not None else (None if json_out else Path(f"{data.stem}-causal"))
+        names = OUTPUTS + (() if model is not None else (MODEL_FILE,))
+        if folder is not None:  # fail before training, not after
+            if folder.is_dir():
+                for name in names:
+                    ensure_writable(folder / name, force)
+            elif folder.exists():
+                raise InputError(f"output path exists and is not a folder: {folder}")
+            elif not folder.parent.is_dir():
+                raise InputError(f"output folder's parent does not exist: {folder.parent}")
+        graph = discover(
+            data, max_lag, time_col=time_col, regime_col=regime_col, score=score, top_k=top_k,
+            global_top_k=global_top_k, threshold=threshold, exclude_self=exclude_self,
+            min_confidence=min_confidence, seed=seed, epochs=epochs, model=model,
+            eval_windows=eval_windows, progress=not (quiet or json_out),
+        )
+        written: list[Path] = []
+        if folder is not None:
+            ensure_output_dir(folder)
+            written.append(write_text(folder / "graph.json", graph.to_json(), force))
+            written.append(write_text(folder / "graph.dot", graph.to_dot(), force))
+            written.append(write_bytes(folder / "scores.png", heatmap_png(graph), force))
+            if model is None:
+                written.append(checkpoint.save(graph.trained, folder / MODEL_FILE, force))
+        if json_out:
+            typer.echo(graph.to_json(), nl=False)
+        else:
+            typer.echo(_summary(graph, written))

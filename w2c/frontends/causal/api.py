@@ -1,0 +1,175 @@
+"""``discover``: data in, CausalGraph out; the one function the CLI and ``w2c.causal`` share."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from w2c.errors import InputError
+from w2c.frontends.causal.data import TimeSeries, check_max_lag, from_array, load
+from w2c.frontends.causal.graph import (
+    SCORES,
+    CausalGraph,
+    Selection,
+    candidate_mask,
+    confidence_from_pvalues,
+)
+from w2c.frontends.causal.model import ModelConfig
+from w2c.frontends.causal.train import TrainConfig, TrainedModel, fit, prepare
+
+
+def _series(data: Any, names: Any, regimes: Any, time_col: str | None,
+            regime_col: str | None) -> TimeSeries:
+    if isinstance(data, TimeSeries):
+        return data
+    if isinstance(data, str | os.PathLike):
+        return load(Path(data), time_col, regime_col)
+    return from_array(np.asarray(data), names, regimes)
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run with a fixed torch thread count, then restore it.
+
+    One thread by default: these models are small, so a second thread buys little, and on a
+    busy 2-core machine oversubscribed threads made training several times slower. A fixed count
+    also keeps float reductions, and so results, identical from run to run.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def selection_from(
+    top_k: int | None, global_top_k: int | None, threshold: float | None,
+    exclude_self: bool, min_confidence: float,
+) -> Selection:
+    """At most one explicit rule; with none, the graph is the confident edges."""
+    given = [(rule, v) for rule, v in
+             (("top-k", top_k), ("global-top-k", global_top_k), ("threshold", threshold))
+             if v is not None]
+    if len(given) > 1:
+        raise InputError("give at most one of --top-k, --global-top-k, --threshold")
+    rule, value = given[0] if given else ("confident", 0.0)
+    return Selection(rule, float(value), exclude_self, min_confidence)
+
+
+def _regimes_for_model(series: TimeSeries, trained: TrainedModel) -> TimeSeries:
+    """Map a new file's regime labels onto the ones the model was trained with."""
+    if not trained.regime_labels:
+        if series.regimes is not None:
+            raise InputError("this model was trained without a regime column")
+        return series
+    if series.regimes is None:
+        raise InputError("this model needs the regime column it was trained with")
+    labels = np.array(series.regime_labels)[series.regimes]
+    known = np.array(trained.regime_labels)
+    if not np.all(np.isin(labels, known)):
+        raise InputError("the data has regime labels the model never saw")
+    return TimeSeries(series.values, series.names, np.searchsorted(known, labels),
+                      trained.regime_labels)
+
+
+def discover(
+    data: Any,
+    max_lag: int,
+    *,
+    names: list[str] | None = None,
+    regimes: Any = None,
+    time_col: str | None = None,
+    regime_col: str | None = None,
+    score: str = "energy",
+    top_k: int | None = None,
+    global_top_k: int | None = None,
+    threshold: float | None = None,
+    exclude_self: bool = False,
+    min_confidence: float = 0.95,
+    seed: int = 0,
+    epochs: int = TrainConfig.max_epochs,
+    train_config: TrainConfig | None = None,
+    model_config: ModelConfig | None = None,
+    model: TrainedModel | str | os.PathLike[str] | None = None,
+    eval_windows: int = 2000,
+    threads: int = 1,
+    progress: bool = False,
+) -> CausalGraph:
+    """Learn the lagged causal graph of a multivariate series.
+
+    ``data`` is a CSV/.npy path, an array [time, variable] or a TimeSeries. Trains a fresh
+    forecaster (or reuses ``model``, a TrainedModel or a checkpoint path), scores every
+    (source, lag) -> target entry on held-out windows and binarises with one rule: ``top_k``
+    per target, ``global_top_k``, ``threshold``, or (default) the confident edges.
+    """
+    if score not in SCORES:
+        raise InputError(f"unknown score {score!r} (one of {', '.join(SCORES)})")
+    if isinstance(eval_windows, bool) or not isinstance(eval_windows, int) or eval_windows < 16:
+        raise InputError("eval-windows must be an integer >= 16")
+    check_max_lag(max_lag)
+    selection = selection_from(top_k, global_top_k, threshold, exclude_self, min_confidence)
+    series = _series(data, names, regimes, time_col, regime_col)
+    check_max_lag(max_lag, series.n_steps)
+    with torch_threads(threads):
+        return _discover(series, max_lag, score, selection, seed, epochs, train_config,
+                         model_config, model, eval_windows, progress)
+
+
+def _discover(series: TimeSeries, max_lag: int, score: str, selection: Selection, seed: int,
+              epochs: int, train_config: TrainConfig | None, model_config: ModelConfig | None,
+              model: Any, eval_windows: int, progress: bool) -> CausalGraph:
+    if model is not None:
+        from w2c.frontends.causal import checkpoint
+
+        trained = model if isinstance(model, TrainedModel) else checkpoint.load(model)
+        if trained.names != series.names or trained.max_lag != max_lag:
+            raise InputError(
+                f"the model was trained on variables {list(trained.names)} with max-lag "
+                f"{trained.max_lag}; the data has {list(series.names)} and max-lag {max_lag}"
+            )
+        series = _regimes_for_model(series, trained)
+        prepared = prepare(series, max_lag, trained.mean, trained.std,
+                           trained.train_config.val_fraction)
+    else:
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise InputError("epochs must be a positive integer")
+        config = train_config or TrainConfig(seed=seed, max_epochs=epochs)
+        trained, prepared = fit(series, max_lag, config, model_config, progress)
+    return score_graph(trained, prepared, score, selection, eval_windows, seed)
+
+
+def score_graph(trained: TrainedModel, prepared: Any, score: str, selection: Selection,
+                eval_windows: int, seed: int) -> CausalGraph:
+    """Scores on the held-out windows -> graph."""
+    import torch
+
+    from w2c.frontends.causal.scores import compute_scores
+
+    torch.manual_seed(seed)
+    scores = compute_scores(trained.model, prepared.x_val, prepared.y_val, prepared.r_val,
+                            eval_windows, seed)
+    values, spread = scores.get(score)
+    p, lags = trained.model.cfg.n_vars, trained.max_lag
+    candidates = candidate_mask(p, lags, selection.exclude_self)
+    info = {
+        "seed": trained.train_config.seed,
+        "epochs_run": len(trained.history.get("val", [])),
+        "best_epoch": trained.best_epoch,
+        "train_seconds": round(trained.seconds, 3),
+        "val_mse": [float(v) for v in scores.residual_var],
+        "eval_windows": scores.n_windows,
+        "regimes": len(trained.regime_labels),
+    }
+    return CausalGraph(
+        variables=trained.names, max_lag=lags, score=score, scores=values, scores_se=spread,
+        confidence=confidence_from_pvalues(scores.pvalue, candidates), selection=selection,
+        info=info, trained=trained,
+    )

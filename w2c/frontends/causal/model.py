@@ -1,0 +1,127 @@
+"""A small decoder-only transformer over (variable, lag) tokens that forecasts the next step.
+
+One token per observation x_{j,t-l} (value projection + variable embedding + lag embedding), in
+time order (all variables of t-L, then t-L+1, ...), under a causal mask; then one query token per
+variable at time t (its variable embedding + the lag-0 embedding) that sees every observation but
+no other query, so prediction i depends on the past only. The graph is read from the gradients
+of the predictions with respect to the observation values.
+
+``relevance=True`` runs the same network with the attention probabilities and the LayerNorm
+scales detached, so the input gradient times the input is a conservative LRP relevance (the
+"CP-LRP" rule) without any extra dependency.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Sizes of the network; saved in the checkpoint."""
+
+    n_vars: int
+    max_lag: int
+    n_regimes: int = 0
+    d_model: int = 32
+    n_heads: int = 4
+    n_layers: int = 2
+    d_ff: int = 64
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class _LayerNorm(nn.Module):
+    """LayerNorm whose scale (1/std) can be detached for LRP."""
+
+    def __init__(self, d: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d))
+        self.bias = nn.Parameter(torch.zeros(d))
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor, relevance: bool = False) -> torch.Tensor:
+        if not relevance:  # the fused kernel: same function, fewer ops
+            return nn.functional.layer_norm(x, x.shape[-1:], self.weight, self.bias, self.eps)
+        centred = x - x.mean(-1, keepdim=True)
+        std = torch.sqrt(centred.pow(2).mean(-1, keepdim=True) + self.eps).detach()
+        return centred / std * self.weight + self.bias
+
+
+class _Block(nn.Module):
+    """Pre-LN attention + GELU MLP, residual."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.n_heads = cfg.n_heads
+        self.norm1 = _LayerNorm(cfg.d_model)
+        self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model)
+        self.proj = nn.Linear(cfg.d_model, cfg.d_model)
+        self.norm2 = _LayerNorm(cfg.d_model)
+        self.ff1 = nn.Linear(cfg.d_model, cfg.d_ff)
+        self.ff2 = nn.Linear(cfg.d_ff, cfg.d_model)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor, relevance: bool) -> torch.Tensor:
+        b, s, d = x.shape
+        h = self.norm1(x, relevance)
+        q, k, v = self.qkv(h).view(b, s, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
+        if relevance:  # explicit softmax so its probabilities can be detached
+            logits = q @ k.transpose(-1, -2) / math.sqrt(d // self.n_heads)
+            probs = torch.softmax(logits.masked_fill(~mask, float("-inf")), dim=-1).detach()
+            mixed = probs @ v
+        else:
+            mixed = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        x = x + self.proj(mixed.transpose(1, 2).reshape(b, s, d))
+        h = self.norm2(x, relevance)
+        return x + self.ff2(nn.functional.gelu(self.ff1(h)))
+
+
+class CausalTransformer(nn.Module):
+    """Maps windows ``x[batch, L, p]`` (oldest first) to next-step predictions ``[batch, p]``."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        if cfg.d_model % cfg.n_heads:
+            raise ValueError("d_model must be a multiple of n_heads")
+        self.cfg = cfg
+        p, lag = cfg.n_vars, cfg.max_lag
+        self.value = nn.Linear(1, cfg.d_model)
+        self.var_emb = nn.Embedding(p, cfg.d_model)
+        self.lag_emb = nn.Embedding(lag + 1, cfg.d_model)  # row 0: the query tokens at time t
+        self.regime_emb = nn.Embedding(max(cfg.n_regimes, 1), cfg.d_model)
+        self.blocks = nn.ModuleList(_Block(cfg) for _ in range(cfg.n_layers))
+        self.norm = _LayerNorm(cfg.d_model)
+        self.head = nn.Linear(cfg.d_model, 1)
+        n_obs = p * lag
+        allowed = torch.ones(n_obs + p, n_obs + p).tril().bool()
+        allowed[n_obs:, n_obs:] = torch.eye(p, dtype=torch.bool)
+        self.register_buffer("mask", allowed, persistent=False)
+        lags = torch.arange(lag, 0, -1).repeat_interleave(p)  # token order: t-L block first
+        self.register_buffer("token_lag", torch.cat([lags, torch.zeros(p, dtype=torch.long)]),
+                             persistent=False)
+        self.register_buffer("token_var", torch.arange(p).repeat(lag + 1), persistent=False)
+
+    def forward(
+        self, x: torch.Tensor, regime: torch.Tensor | None = None, relevance: bool = False
+    ) -> torch.Tensor:
+        b = x.shape[0]
+        p = self.cfg.n_vars
+        values = torch.cat([x.reshape(b, -1), x.new_zeros(b, p)], dim=1)
+        h = self.value(values.unsqueeze(-1))
+        h = h * self._observed() + self.var_emb(self.token_var) + self.lag_emb(self.token_lag)
+        if self.cfg.n_regimes:
+            if regime is None:
+                raise ValueError("this model needs a regime index")
+            h = h + self.regime_emb(regime).unsqueeze(1)
+        for block in self.blocks:
+            h = block(h, self.mask, relevance)
+        return self.head(self.norm(h[:, -p:], relevance)).squeeze(-1)
+
+    def _observed(self) -> torch.Tensor:
+        """1 on observation tokens, 0 on query tokens (they carry no value)."""
+        return (self.token_lag > 0).to(self.value.weight.dtype).unsqueeze(-1)
