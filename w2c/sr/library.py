@@ -1,0 +1,64 @@
+"""The default ``library`` backend: best feature subset first, small trees only when needed."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from w2c.sr.enumerate import TreeSearch, search_trees
+from w2c.sr.features import distinct_features, library_terms
+from w2c.sr.rational import linear_combination
+from w2c.sr.samples import Problem
+from w2c.sr.subsets import SubsetSearch, best_subset, subset_columns
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What a backend proposes; w2c.sr.api measures it on every sample."""
+
+    expr: sympy.Expr
+    tried: int
+
+
+def fit_library(problem: Problem, time_limit: float) -> Candidate:
+    """Fewest library features within tolerance; else the smallest enumerated tree; else the
+    most accurate expression either stage saw."""
+    start = time.monotonic()
+    features = distinct_features(library_terms(problem, problem.x))
+    subsets = best_subset(features, problem.y, problem.tolerance)
+    if subsets.within is not None:
+        return Candidate(_subset_expr(problem, features, subsets.within.indices), subsets.tried)
+    remaining = max(0.0, time_limit - (time.monotonic() - start))
+    trees = search_trees(problem, remaining)
+    tried = subsets.tried + trees.tried
+    if trees.within is not None:
+        return Candidate(_tree_expr(problem, trees, trees.within.node), tried)
+    return Candidate(_most_accurate(problem, features, subsets, trees), tried)
+
+
+def _subset_expr(problem: Problem, features: list, indices: tuple[int, ...]) -> sympy.Expr:
+    columns = subset_columns(features, indices)
+    exprs = [features[i].expr for i in indices]
+    return linear_combination(columns, exprs, problem.y, problem.tolerance)[0]
+
+
+def _tree_expr(problem: Problem, trees: TreeSearch, node: int) -> sympy.Expr:
+    values = trees.values(node, problem.x, {})
+    columns = np.column_stack([values, np.ones(len(values))])
+    exprs = [trees.expression(node, problem.symbols), sympy.Integer(1)]
+    return linear_combination(columns, exprs, problem.y, problem.tolerance)[0]
+
+
+def _most_accurate(
+    problem: Problem, features: list, subsets: SubsetSearch, trees: TreeSearch
+) -> sympy.Expr:
+    """Nothing fits: the lower max-abs error of the two stages (the subset on a tie)."""
+    subset, tree = subsets.most_accurate, trees.most_accurate
+    if subset is None and tree is None:
+        return sympy.Float(float(np.mean(problem.y)))
+    if tree is None or (subset is not None and subset.error <= tree.error):
+        return _subset_expr(problem, features, subset.indices)
+    return _tree_expr(problem, trees, tree.node)
