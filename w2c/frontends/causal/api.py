@@ -20,6 +20,7 @@ from w2c.frontends.causal.graph import (
     confidence_from_pvalues,
 )
 from w2c.frontends.causal.model import ModelConfig
+from w2c.frontends.causal.scores import Scores
 from w2c.frontends.causal.train import TrainConfig, TrainedModel, fit, prepare
 
 
@@ -156,6 +157,12 @@ def score_graph(trained: TrainedModel, prepared: Any, score: str, selection: Sel
     torch.manual_seed(seed)
     scores = compute_scores(trained.model, prepared.x_val, prepared.y_val, prepared.r_val,
                             eval_windows, seed)
+    return graph_from_scores(trained, scores, score, selection)
+
+
+def graph_from_scores(trained: TrainedModel, scores: Scores, score: str,
+                      selection: Selection) -> CausalGraph:
+    """One binarised graph from computed scores (several graphs can share one scoring)."""
     values, spread = scores.get(score)
     p, lags = trained.model.cfg.n_vars, trained.max_lag
     candidates = candidate_mask(p, lags, selection.exclude_self)

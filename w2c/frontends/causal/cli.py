@@ -15,14 +15,15 @@ OUTPUTS = ("graph.json", "graph.dot", "scores.png")
 MODEL_FILE = "model.pt"
 
 
-def _summary(graph, written: list[Path]) -> str:  # noqa: ANN001 - CausalGraph, imported lazily
+def _summary(graph, written: list[Path], reused: bool) -> str:  # noqa: ANN001 - CausalGraph
     info = graph.info
     sel = graph.selection
     rule = {"top-k": f"top-{int(sel.value)} per target", "global-top-k":
             f"global top-{int(sel.value)}", "threshold": f"score >= {sel.value:g}",
             "confident": f"confidence >= {sel.min_confidence:g}"}[sel.rule]
+    how = "reused a model trained" if reused else "trained"
     lines = [
-        f"trained {info['epochs_run']} epochs (best {info['best_epoch']}) in "
+        f"{how} {info['epochs_run']} epochs (best {info['best_epoch']}) in "
         f"{info['train_seconds']:.1f} s; scored {info['eval_windows']} held-out windows",
         f"{len(graph.edges)} edges ({rule}, score {graph.score}); "
         f"* = confident (>= {sel.min_confidence:g})",
@@ -113,4 +114,4 @@ def register(app: typer.Typer) -> None:
         if json_out:
             typer.echo(graph.to_json(), nl=False)
         else:
-            typer.echo(_summary(graph, written))
+            typer.echo(_summary(graph, written, model is not None))

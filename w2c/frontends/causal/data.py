@@ -221,6 +221,14 @@ def from_array(
                 f"{source}: column {constant[0]!r} is constant; drop it (it cannot cause or be "
                 "caused by anything measurable)"
             )
+    if n_steps > 2:
+        steps = np.diff(values, axis=0)
+        ramps = [names[j] for j in range(n_vars) if np.all(steps[:, j] == steps[0, j])]
+        if ramps:
+            raise InputError(
+                f"{source}: column {ramps[0]!r} is an evenly spaced ramp (a time index?); "
+                f"pass --time-col {ramps[0]} or drop it"
+            )
     index, labels = None, ()
     if regimes is not None:
         raw = np.asarray(regimes, dtype=np.float64).reshape(-1)

@@ -39,8 +39,8 @@ def heatmap_png(graph: CausalGraph) -> bytes:
         col = graph.variables.index(edge.source) * lags + edge.lag - 1
         ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="red",
                                linewidth=1.5, linestyle="-" if edge.confident else "--"))
-    ax.set_title(f"lagged causal scores ({graph.selection.rule}; boxes: edges, dashed: "
-                 "not confident)")
+    ax.set_title(f"{graph.score} scores; boxes: edges ({graph.selection.rule}), "
+                 "dashed: not confident", fontsize=9)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")

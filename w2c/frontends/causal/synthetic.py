@@ -181,7 +181,9 @@ def generate(
     ]
     noise_kind = rng.integers(0, 3, size=n)
     total = BURN_IN + n_steps
-    block = np.minimum(np.arange(total) * n_regimes // total, n_regimes - 1)
+    # the burn-in runs in regime 0; the kept steps split into equal regime blocks
+    block = np.concatenate([np.zeros(BURN_IN, dtype=np.int64),
+                            np.arange(n_steps) * n_regimes // n_steps])
     history = np.zeros((total + max_lag, n))
     history[:max_lag] = rng.normal(size=(max_lag, n))
     for step in range(total):
