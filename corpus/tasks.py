@@ -139,6 +139,7 @@ TASKS: dict[str, Task] = {
             lambda x: np.cumsum(_ch(x), axis=1) % 3,
             feedback=True,
             reference=sympy.Mod(y1 + x0, 3),
+            output=IntRange(0, 3),
             description="(x[0] + ... + x[t]) mod 3",
         ),
         Task(
@@ -147,6 +148,7 @@ TASKS: dict[str, Task] = {
             lambda x: np.maximum.accumulate(_ch(x), axis=1),
             feedback=True,
             reference=sympy.Max(y1, x0),
+            output=INT100,
             description="max(x[0..t])",
         ),
         Task(

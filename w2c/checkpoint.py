@@ -301,11 +301,16 @@ def _check_state_dict(raw: object, model: DiscreteTransformer) -> dict[str, torc
     if missing:
         raise CheckpointError(f"state_dict is missing {sorted(missing)[0]!r}")
     if extra:
-        raise CheckpointError(f"state_dict has unexpected entry {_show(sorted(map(str, extra))[0])}")
+        raise CheckpointError(
+            f"state_dict has unexpected entry {_show(sorted(map(str, extra))[0])}"
+        )
     state = {}
     for name, reference in expected.items():
         tensor = raw[name]
-        if not isinstance(tensor, torch.Tensor) or tensor.dtype not in (torch.float32, torch.float64):
+        if not isinstance(tensor, torch.Tensor) or tensor.dtype not in (
+            torch.float32,
+            torch.float64,
+        ):
             raise CheckpointError(f"state_dict entry {name!r} must be a float tensor")
         if tuple(tensor.shape) != tuple(reference.shape):
             raise CheckpointError(
@@ -332,7 +337,9 @@ def task_mismatch(checkpoint: Checkpoint, task: Task) -> str | None:
     mine, theirs = _comparable(checkpoint.task), _comparable(task.signature())
     for key in mine:
         if mine[key] != theirs[key]:
-            return f"{key} is {_show(theirs[key])} but the model was trained with {_show(mine[key])}"
+            return (
+                f"{key} is {_show(theirs[key])} but the model was trained with {_show(mine[key])}"
+            )
     return None
 
 

@@ -18,7 +18,7 @@ from w2c.errors import InputError
 
 
 def ensure_writable(path: str | os.PathLike[str], force: bool = False) -> Path:
-    """Fail early (exit 2) if `path` cannot be written: missing folder, or existing without force."""
+    """Fail early (exit 2) if `path` cannot be written: no folder, or exists without force."""
     target = Path(path)
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():

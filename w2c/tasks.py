@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -70,6 +70,10 @@ class IntRange:
     def __post_init__(self) -> None:
         if not (isinstance(self.lo, int) and isinstance(self.hi, int)) or self.hi <= self.lo:
             raise InputError(f"IntRange needs integers lo < hi, got [{self.lo}, {self.hi})")
+
+    @property
+    def has_oracle(self) -> bool:
+        return self.oracle is not None
 
     @property
     def discrete(self) -> bool:
@@ -132,6 +136,10 @@ class RealInterval:
             raise InputError(f"RealInterval needs finite lo < hi, got [{self.lo}, {self.hi}]")
 
     @property
+    def has_oracle(self) -> bool:
+        return self.oracle is not None
+
+    @property
     def discrete(self) -> bool:
         return False
 
@@ -190,19 +198,23 @@ class Task:
 
     ``inputs`` holds one domain per input channel and ``channels`` their names (default
     ``x`` for one channel, ``x0, x1, ...`` otherwise). ``oracle`` maps x[batch, T, C] to
-    y[batch, T] and never sees the feedback channel. ``reference`` is y_t as a sympy expression
-    over ``x_sym(k, channel)`` (k >= 0) and, for feedback tasks, ``y_sym(k)`` (k >= 1).
+    y[batch, T] and never sees the feedback channel; it is None only for a task rebuilt from a
+    checkpoint's record, which can be sampled but not checked for correctness. ``reference``
+    is y_t as a sympy expression over ``x_sym(k, channel)`` (k >= 0) and, for feedback tasks,
+    ``y_sym(k)`` (k >= 1). ``output`` optionally declares the set y ranges over (used to prove
+    feedback rules on a finite domain).
     """
 
     name: str
     inputs: tuple[Domain, ...]
-    oracle: Oracle
+    oracle: Oracle | None
     length: int = 10
     feedback: bool = False
     reference: sympy.Expr | None = None
     channels: tuple[str, ...] = ()
     description: str = ""
     source_sha256: str | None = None
+    output: Domain | None = None
 
     def __post_init__(self) -> None:
         if not is_valid_name(self.name):
@@ -213,8 +225,10 @@ class Task:
         object.__setattr__(self, "inputs", inputs)
         if not inputs or not all(isinstance(d, (IntRange, RealInterval)) for d in inputs):
             raise InputError(f"task {self.name}: inputs must be a non-empty tuple of domains")
-        if not callable(self.oracle):
-            raise InputError(f"task {self.name}: oracle must be callable")
+        if self.oracle is not None and not callable(self.oracle):
+            raise InputError(f"task {self.name}: oracle must be callable (or None)")
+        if self.output is not None and not isinstance(self.output, (IntRange, RealInterval)):
+            raise InputError(f"task {self.name}: output must be a domain (or None)")
         if not isinstance(self.length, int) or not 1 <= self.length <= 256:
             raise InputError(f"task {self.name}: length must be an integer in 1..256")
         channels = tuple(self.channels) or (
@@ -222,7 +236,9 @@ class Task:
         )
         object.__setattr__(self, "channels", channels)
         if len(channels) != len(inputs):
-            raise InputError(f"task {self.name}: {len(channels)} channel names, {len(inputs)} inputs")
+            raise InputError(
+                f"task {self.name}: {len(channels)} channel names, {len(inputs)} inputs"
+            )
         if len(set(channels)) != len(channels) or not all(map(is_valid_name, channels)):
             raise InputError(f"task {self.name}: channel names must be distinct identifiers")
         if "y" in channels:
@@ -255,6 +271,10 @@ class Task:
         return len(self.inputs)
 
     @property
+    def has_oracle(self) -> bool:
+        return self.oracle is not None
+
+    @property
     def discrete(self) -> bool:
         """Integer/bit task: outputs are compared exactly after rounding."""
         return all(d.discrete for d in self.inputs)
@@ -274,13 +294,17 @@ class Task:
 
     def run_oracle(self, x: np.ndarray) -> np.ndarray:
         """Call the oracle and check what it returns; a broken user oracle is an InputError."""
+        if self.oracle is None:
+            raise InputError(f"task {self.name}: no oracle (rebuilt from a checkpoint record)")
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 3 or x.shape[-1] != self.n_channels:
             raise ValueError(f"expected x[batch, T, {self.n_channels}], got shape {x.shape}")
         try:
             y = np.asarray(self.oracle(x.copy()), dtype=np.float64)
         except Exception as exc:  # a user's oracle: report, do not crash
-            raise InputError(f"task {self.name}: oracle raised {type(exc).__name__}: {exc}") from None
+            raise InputError(
+                f"task {self.name}: oracle raised {type(exc).__name__}: {exc}"
+            ) from None
         if y.shape != x.shape[:2]:
             raise InputError(
                 f"task {self.name}: oracle returned shape {y.shape}, expected {x.shape[:2]}"
@@ -306,6 +330,19 @@ class Task:
             "feedback": self.feedback,
             "source_sha256": self.source_sha256,
         }
+
+
+def task_from_record(record: dict[str, Any]) -> Task:
+    """A sampling-only Task (no oracle) from a validated checkpoint ``task`` record."""
+    return Task(
+        name=record["name"],
+        inputs=tuple(domain_from_dict(d) for d in record["domains"]),
+        oracle=None,
+        length=record["length"],
+        feedback=record["feedback"],
+        channels=tuple(record["channels"]),
+        source_sha256=record["source_sha256"],
+    )
 
 
 def shift(values: np.ndarray, lag: int, axis: int = 1) -> np.ndarray:

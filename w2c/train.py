@@ -21,6 +21,7 @@ import torch
 from w2c.errors import CheckFailed
 from w2c.model.config import LayerSpec, ModelConfig, ModelSize, Recipe, TrainSettings
 from w2c.model.network import DiscreteTransformer
+from w2c.model.sampler import Mode
 from w2c.tasks import Task, shift
 
 FEEDBACK_NAME = "y_prev"
@@ -45,7 +46,7 @@ def nice_scale(values: np.ndarray) -> float:
 
 
 def model_inputs(task: Task, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
-    """The network's input: the task's channels plus, for feedback tasks, y_{t-1} (teacher forcing)."""
+    """The network's input: the task's channels plus y_{t-1} for feedback tasks (teacher forced)."""
     if not task.feedback:
         return x
     if y is None:
@@ -188,6 +189,45 @@ def _normalised_mse(pred: torch.Tensor, y: torch.Tensor, scale: float) -> torch.
     return torch.mean(((pred - y) / scale) ** 2)
 
 
+HEAD = ("out_weight", "out_bias")
+
+
+def solve_head(features: torch.Tensor, target: torch.Tensor, ridge: float = 1e-9) -> torch.Tensor:
+    """Least-squares output head [weights..., bias] for features[n, width] -> target[n].
+
+    A tiny ridge keeps duplicate or constant variables solvable; the solve is differentiable,
+    so training optimises the features for the best head (variable projection).
+    """
+    design = torch.cat([features, torch.ones_like(features[:, :1])], dim=1)
+    gram = design.T @ design
+    ridge_term = ridge * (gram.diagonal().mean() + 1.0) * torch.eye(gram.shape[0], dtype=gram.dtype)
+    return torch.linalg.solve(gram + ridge_term, design.T @ target)
+
+
+def _projected_loss(
+    model: DiscreteTransformer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    tau: float,
+    mode: Mode,
+    noise: bool,
+) -> torch.Tensor:
+    """Normalised MSE with the output head solved in closed form, which the model then keeps.
+
+    The head is linear, so solving it exactly removes the lag between features and read-out
+    that otherwise traps annealing in a wrong discrete structure (e.g. freebody's y[t-2] head).
+    """
+    cfg = model.config
+    features = model.residual_stream(x, tau=tau, mode=mode, noise=noise).reshape(-1, cfg.width)
+    target = (y / cfg.output_scale).reshape(-1)
+    head = solve_head(features, target)
+    with torch.no_grad():
+        model.out_weight.copy_(head[:-1])
+        model.out_bias.copy_(head[-1])
+    prediction = features @ head[:-1] + head[-1]
+    return torch.mean((prediction - target) ** 2)
+
+
 def train_run(
     task: Task,
     size: ModelSize,
@@ -206,7 +246,7 @@ def train_run(
     history = History()
 
     reads = [p for n, p in model.named_parameters() if n.endswith("_read")]
-    others = [p for n, p in model.named_parameters() if not n.endswith("_read")]
+    others = [p for n, p in model.named_parameters() if not n.endswith("_read") and n not in HEAD]
     optimiser = torch.optim.AdamW(
         [{"params": others}, {"params": reads, "lr": settings.lr * settings.read_lr_scale}],
         lr=settings.lr,
@@ -217,7 +257,7 @@ def train_run(
     for step in range(settings.steps):
         tau = _tau(settings, step)
         x, y = _batch(task, rng, settings.batch)
-        loss = _normalised_mse(model(x, tau=tau, mode="soft", noise=True), y, scale)
+        loss = _projected_loss(model, x, y, tau, settings.estimator, noise=True)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
@@ -257,11 +297,12 @@ def _polish(
     if settings.polish_steps <= 0:
         fit_output_head(model, task, rng)
         return
-    optimiser = torch.optim.Adam(model.parameters(), lr=settings.lr / 3)
+    params = [p for n, p in model.named_parameters() if n not in HEAD]
+    optimiser = torch.optim.Adam(params, lr=settings.lr / 3)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, settings.polish_steps)
     for _ in range(settings.polish_steps):
         x, y = _batch(task, rng, settings.batch)
-        loss = _normalised_mse(model(x, mode="hard"), y, scale)
+        loss = _projected_loss(model, x, y, 1.0, "hard", noise=False)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
@@ -283,9 +324,8 @@ def fit_output_head(
     inputs = torch.from_numpy(model_inputs(task, x, y))
     model64 = _copy_model(model).double()
     stream = model64.residual_stream(inputs, mode="hard").reshape(-1, model.config.width)
-    design = torch.cat([stream, torch.ones(stream.shape[0], 1, dtype=stream.dtype)], dim=1)
-    target = torch.from_numpy(y.reshape(-1, 1)) / model.config.output_scale
-    solution = torch.linalg.lstsq(design, target, driver="gelsd").solution[:, 0]
+    target = torch.from_numpy(y.reshape(-1)) / model.config.output_scale
+    solution = solve_head(stream, target, ridge=1e-12)
     model.out_weight.copy_(solution[:-1].to(model.out_weight.dtype))
     model.out_bias.copy_(solution[-1].to(model.out_bias.dtype))
 

@@ -87,6 +87,7 @@ class TrainSettings:
     batch: int = 512
     lr: float = 3e-2
     read_lr_scale: float = 0.1
+    estimator: str = "straight"  # "soft" Gumbel-softmax or "straight" (hard forward, soft gradient)
     weight_decay: float = 1e-4
     tau_start: float = 10.0
     tau_end: float = 0.1

@@ -71,9 +71,11 @@ class DiscreteTransformer(nn.Module):
             self.layers.append(layer)
         self.out_weight = nn.Parameter(0.1 * torch.randn(config.width))
         self.out_bias = nn.Parameter(torch.zeros(()))
-        distance = torch.arange(config.length)[:, None] + config.pad - torch.arange(
-            config.length + config.pad
-        )[None, :]
+        distance = (
+            torch.arange(config.length)[:, None]
+            + config.pad
+            - torch.arange(config.length + config.pad)[None, :]
+        )
         self.register_buffer("distance", distance, persistent=False)
 
     # ---- pieces --------------------------------------------------------------------------
@@ -170,7 +172,9 @@ class DiscreteTransformer(nn.Module):
         return stream
 
     @torch.no_grad()
-    def run_closed_loop(self, x: torch.Tensor, feedback: bool, round_feedback: bool) -> torch.Tensor:
+    def run_closed_loop(
+        self, x: torch.Tensor, feedback: bool, round_feedback: bool
+    ) -> torch.Tensor:
         """The hardened model on task inputs x[B,T,C]; feedback tasks feed their own output."""
         if not feedback:
             return self(x, mode="hard")
