@@ -10,13 +10,15 @@ the ones within tolerance there are refit and checked on all fitting points.
 
 The search stops after the first size with a tree within tolerance (the best of that size wins:
 lowest quantised error, then enumeration order), at MAX_SIZE, or when the work budget runs out.
-The budget is a count of candidate trees proportional to ``time_limit``, so results do not depend
-on machine speed; the wall clock is only a safety stop.
+The budget is a count of candidate trees proportional to ``time_limit`` (and at most MAX_NODES
+stored trees), so results do not depend on machine speed; the wall clock (SAFETY_FACTOR times
+``time_limit``) is only a safety stop.
 """
 
 from __future__ import annotations
 
 import time
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -29,22 +31,18 @@ from w2c.sr.samples import Problem, subsample_index
 MAX_SIZE = 9
 SCREEN_ROWS = 128
 CHUNK = 4096
-#: Candidate trees per second of ``time_limit`` (measured ~3x faster on a 2-core machine).
-CANDIDATES_PER_SECOND = 150_000
+#: Candidate trees per second of ``time_limit``: 150-250k/s were measured on the 2-core
+#: development machine, so the count budget, not the clock, normally ends a search.
+CANDIDATES_PER_SECOND = 100_000
+#: Stored trees at most (their screening values are kept in memory: ~1 KiB each).
+MAX_NODES = 250_000
 ENUMERATION_MODULI = tuple(range(2, 7))
 CONSTANTS = (sympy.Integer(1), sympy.Integer(-1), sympy.Integer(2), sympy.Rational(1, 2))
 ERROR_QUANTUM = 1e-3
-_HASH = np.random.default_rng(20240607).integers(1, 2**63, size=(2, SCREEN_ROWS), dtype=np.int64)
-
-
-@dataclass(frozen=True)
-class Node:
-    """A tree: a leaf (``op`` None, ``leaf`` its expression or operand index) or an operator."""
-
-    size: int
-    op: Op | None = None
-    children: tuple[int, ...] = ()
-    leaf: sympy.Expr | int | None = None
+SAFETY_FACTOR = 1.5
+_HASH = np.random.default_rng(20240607).integers(1, 2**63, size=SCREEN_ROWS, dtype=np.int64)
+_HASH = _HASH.view(np.uint64)
+_EXPONENT_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 @dataclass(frozen=True)
@@ -55,36 +53,61 @@ class TreeFit:
     error: float
 
 
+@dataclass(frozen=True)
+class Segment:
+    """Trees ``start .. start + len(children) - 1``: one operator over rows of child ids."""
+
+    start: int
+    op: Op
+    children: np.ndarray
+
+
 @dataclass
 class TreeSearch:
-    """Outcome: the best tree within tolerance (or None), the most accurate seen, work done."""
+    """Outcome: the best tree within tolerance (or None), the most accurate seen, work done.
 
-    nodes: list[Node] = field(default_factory=list)
+    Node ids below ``len(leaves)`` are leaves (an operand index or a constant); the others live
+    in ``segments`` (stored as arrays: a Python object per tree would dominate the run time).
+    """
+
+    leaves: list[sympy.Expr | int] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
     within: TreeFit | None = None
     most_accurate: TreeFit | None = None
     tried: int = 0
 
+    @property
+    def count(self) -> int:
+        if not self.segments:
+            return len(self.leaves)
+        last = self.segments[-1]
+        return last.start + len(last.children)
+
+    def _node(self, node_id: int) -> tuple[Op, tuple[int, ...]]:
+        starts = [s.start for s in self.segments]
+        segment = self.segments[bisect_right(starts, node_id) - 1]
+        return segment.op, tuple(int(c) for c in segment.children[node_id - segment.start])
+
     def expression(self, node_id: int, symbols: tuple[sympy.Symbol, ...]) -> sympy.Expr:
         """The sympy expression of a node (built only for the trees that are returned)."""
-        node = self.nodes[node_id]
-        if node.op is None:
-            return symbols[node.leaf] if isinstance(node.leaf, int) else node.leaf
-        return node.op.symbolic(*(self.expression(c, symbols) for c in node.children))
+        if node_id < len(self.leaves):
+            leaf = self.leaves[node_id]
+            return symbols[leaf] if isinstance(leaf, int) else leaf
+        op, children = self._node(node_id)
+        return op.symbolic(*(self.expression(c, symbols) for c in children))
 
     def values(self, node_id: int, x: np.ndarray, memo: dict[int, np.ndarray]) -> np.ndarray:
         """The node's values on the rows of ``x`` (for the check on all fitting points)."""
         if node_id not in memo:
-            node = self.nodes[node_id]
-            if node.op is None:
-                if isinstance(node.leaf, int):
-                    memo[node_id] = x[:, node.leaf]
-                else:
-                    memo[node_id] = np.full(len(x), float(node.leaf))
+            if node_id < len(self.leaves):
+                leaf = self.leaves[node_id]
+                memo[node_id] = (
+                    x[:, leaf] if isinstance(leaf, int) else np.full(len(x), float(leaf))
+                )
             else:
+                op, children = self._node(node_id)
                 with np.errstate(all="ignore"):
-                    memo[node_id] = node.op.numeric(
-                        *(self.values(c, x, memo) for c in node.children)
-                    )
+                    memo[node_id] = op.numeric(*(self.values(c, x, memo) for c in children))
         return memo[node_id]
 
 
@@ -103,7 +126,7 @@ def affine_errors(values: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 class _Enumerator:
-    """One enumeration run; levels[s] holds the node ids and screening values of size s."""
+    """One enumeration run; ids[s] / values[s] hold the trees of size s and their screen values."""
 
     def __init__(self, problem: Problem, time_limit: float) -> None:
         self.problem = problem
@@ -111,13 +134,13 @@ class _Enumerator:
         self.screen_x = problem.x[index]
         self.screen_y = problem.y[index]
         self.budget = max(1, int(CANDIDATES_PER_SECOND * time_limit))
-        self.deadline = time.monotonic() + time_limit
+        self.deadline = time.monotonic() + SAFETY_FACTOR * time_limit
         self.result = TreeSearch()
-        self.ids: dict[int, list[int]] = {}
+        self.ids: dict[int, np.ndarray] = {}
         self.values: dict[int, np.ndarray] = {}
-        self.seen: set[tuple[int, int, int]] = set()
+        self.seen: set[int] = set()
         self.best_screen: tuple[float, int] | None = None
-        self.hash = _HASH[:, : len(self.screen_y)].astype(np.uint64)
+        self.hash = _HASH[: len(self.screen_y)]
         self.unary = UNARY + (
             tuple(op for m in ENUMERATION_MODULI for op in (mod(m), floordiv(m)))
             if any(problem.integer)
@@ -127,24 +150,27 @@ class _Enumerator:
     def run(self) -> TreeSearch:
         self._leaves()
         for size in range(2, MAX_SIZE + 1):
-            passing: list[int] = []
+            ids: list[np.ndarray] = []
+            values: list[np.ndarray] = []
+            passing: list[np.ndarray] = []
             exhausted = False
-            new_ids: list[int] = []
-            new_values: list[np.ndarray] = []
-            for op, children, values in self._candidates(size):
-                self.result.tried += len(values)
-                ids, kept, screen_ok = self._admit(size, op, children, values)
-                new_ids += ids
-                new_values.append(kept)
-                passing += [i for i, ok in zip(ids, screen_ok, strict=True) if ok]
-                if self.result.tried >= self.budget or time.monotonic() > self.deadline:
+            for op, children, candidate_values in self._candidates(size):
+                self.result.tried += len(candidate_values)
+                new_ids, kept, ok = self._admit(op, children, candidate_values)
+                ids.append(new_ids)
+                values.append(kept)
+                passing.append(new_ids[ok])
+                if (
+                    self.result.tried >= self.budget
+                    or self.result.count >= MAX_NODES
+                    or time.monotonic() > self.deadline
+                ):
                     exhausted = True
                     break
-            self.ids[size] = new_ids
-            self.values[size] = (
-                np.concatenate(new_values) if new_values else np.zeros((0, len(self.screen_y)))
-            )
-            within = self._verify(passing)
+            width = len(self.screen_y)
+            self.ids[size] = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+            self.values[size] = np.concatenate(values) if values else np.zeros((0, width))
+            within = self._verify(np.concatenate(passing) if passing else [])
             if within is not None:
                 self.result.within = self.result.most_accurate = within
                 return self.result
@@ -155,32 +181,27 @@ class _Enumerator:
         return self.result
 
     def _leaves(self) -> None:
-        leaves: list[Node] = [Node(1, leaf=i) for i in range(self.problem.arity)]
-        leaves += [Node(1, leaf=c) for c in CONSTANTS]
+        leaves: list[sympy.Expr | int] = [*range(self.problem.arity), *CONSTANTS]
         columns = [self.screen_x[:, i] for i in range(self.problem.arity)]
         columns += [np.full(len(self.screen_y), float(c)) for c in CONSTANTS]
-        ids, kept = [], []
-        for node, column in zip(leaves, columns, strict=True):
-            key = self._key(column[None, :])[0]
-            if key in self.seen:
-                continue
-            self.seen.add(key)
-            self.result.nodes.append(node)
-            ids.append(len(self.result.nodes) - 1)
-            kept.append(column)
-            if isinstance(node.leaf, int):
-                self._track(np.array(column)[None, :], [ids[-1]])
-        self.ids[1] = ids
+        kept = []
+        for leaf, column, key in zip(leaves, columns, self._key(np.array(columns)), strict=True):
+            if key not in self.seen:
+                self.seen.add(key)
+                self.result.leaves.append(leaf)
+                kept.append(column)
+        self.ids[1] = np.arange(len(kept))
         self.values[1] = np.array(kept)
+        operands = [i for i, leaf in enumerate(self.result.leaves) if isinstance(leaf, int)]
+        self._track(self.values[1][operands], np.array(operands, dtype=np.int64))
 
     def _candidates(self, size: int) -> Iterator[tuple[Op, np.ndarray, np.ndarray]]:
         """(operator, child id rows, values) chunks of every tree of this size, in fixed order."""
         for op in self.unary:
             below = size - op.cost
-            if below < 1 or not self.ids.get(below):
+            if below < 1 or not len(self.ids.get(below, ())):
                 continue
-            source = self.values[below]
-            ids = np.array(self.ids[below])
+            source, ids = self.values[below], self.ids[below]
             if op.integer_only:
                 whole = np.all(np.abs(source - np.round(source)) < 1e-9, axis=1)
                 source, ids = source[whole], ids[whole]
@@ -193,14 +214,14 @@ class _Enumerator:
                 right = size - 1 - left
                 if op.commutative and left > right:
                     continue
-                if not self.ids.get(left) or not self.ids.get(right):
+                if not len(self.ids.get(left, ())) or not len(self.ids.get(right, ())):
                     continue
                 a, b = self.values[left], self.values[right]
                 if op.commutative and left == right:
                     rows, cols = np.triu_indices(len(a))
                 else:
                     rows, cols = (g.ravel() for g in np.indices((len(a), len(b))))
-                left_ids, right_ids = np.array(self.ids[left]), np.array(self.ids[right])
+                left_ids, right_ids = self.ids[left], self.ids[right]
                 for start in range(0, len(rows), CHUNK):
                     r, c = rows[start : start + CHUNK], cols[start : start + CHUNK]
                     with np.errstate(all="ignore"):
@@ -208,52 +229,51 @@ class _Enumerator:
                     yield op, np.column_stack([left_ids[r], right_ids[c]]), values
 
     def _admit(
-        self, size: int, op: Op, children: np.ndarray, values: np.ndarray
-    ) -> tuple[list[int], np.ndarray, list[bool]]:
+        self, op: Op, children: np.ndarray, values: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Keep finite, non-constant, unseen trees; return their ids, values, screen verdicts."""
-        finite = np.all(np.isfinite(values), axis=1) & (np.max(np.abs(values), axis=1) < 1e9)
-        spread = np.ptp(np.where(finite[:, None], values, 0.0), axis=1)
-        scale = 1.0 + np.max(np.abs(np.where(finite[:, None], values, 0.0)), axis=1)
-        useful = finite & (spread > 1e-9 * scale)
+        with np.errstate(all="ignore"):
+            magnitude = np.max(np.abs(values), axis=1)
+            spread = np.max(values, axis=1) - np.min(values, axis=1)
+        useful = np.isfinite(magnitude) & (magnitude < 1e9) & (spread > 1e-9 * (1 + magnitude))
         rows = np.flatnonzero(useful)
-        keys = self._key(values[rows])
-        fresh: list[int] = []
-        for row, key in zip(rows.tolist(), keys, strict=True):
+        fresh = []
+        for row, key in zip(rows.tolist(), self._key(values[rows]), strict=True):
             if key not in self.seen:
                 self.seen.add(key)
                 fresh.append(row)
-        ids = []
-        for row in fresh:
-            self.result.nodes.append(Node(size, op, tuple(int(c) for c in children[row])))
-            ids.append(len(self.result.nodes) - 1)
+        start = self.result.count
+        self.result.segments.append(Segment(start, op, children[fresh]))
+        ids = np.arange(start, start + len(fresh), dtype=np.int64)
         kept = values[fresh]
-        verdict = self._track(kept, ids)
-        return ids, kept, verdict
+        return ids, kept, self._track(kept, ids)
 
-    def _track(self, values: np.ndarray, ids: list[int]) -> list[bool]:
+    def _track(self, values: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """Screen errors of new trees; remember the most accurate; say which pass tolerance."""
-        if not ids:
-            return []
+        if not len(ids):
+            return np.zeros(0, dtype=bool)
         errors = affine_errors(values, self.screen_y)
         best = int(np.argmin(errors))
         if self.best_screen is None or errors[best] < self.best_screen[0]:
-            self.best_screen = (float(errors[best]), ids[best])
-        return (errors <= self.problem.tolerance).tolist()
+            self.best_screen = (float(errors[best]), int(ids[best]))
+        return errors <= self.problem.tolerance
 
-    def _key(self, values: np.ndarray) -> list[tuple[int, int, int]]:
-        """A 128-bit fingerprint of each row, quantised to ~1e-9 of the row's magnitude."""
-        magnitude = np.max(np.abs(values), axis=1) if values.size else np.zeros(len(values))
-        exponent = np.ceil(np.log2(np.maximum(magnitude, 1e-300))).astype(np.int64)
-        exponent = np.where(magnitude > 0, exponent, 0)
+    def _key(self, values: np.ndarray) -> list[int]:
+        """A 64-bit fingerprint of each row, quantised to ~1e-9 of the row's magnitude."""
+        if not len(values):
+            return []
+        magnitude = np.max(np.abs(values), axis=1)
+        exponent = np.where(
+            magnitude > 0, np.ceil(np.log2(np.maximum(magnitude, 1e-300))), 0
+        ).astype(np.int64)
         quantised = np.round(values * np.exp2(30 - exponent)[:, None]).astype(np.int64)
         with np.errstate(over="ignore"):
-            first = quantised.astype(np.uint64) @ self.hash[0]
-            second = quantised.astype(np.uint64) @ self.hash[1]
-        return list(zip(first.tolist(), second.tolist(), exponent.tolist(), strict=True))
+            mixed = quantised.view(np.uint64) @ self.hash + exponent.view(np.uint64) * _EXPONENT_MIX
+        return mixed.tolist()
 
-    def _verify(self, node_ids: list[int]) -> TreeFit | None:
+    def _verify(self, node_ids) -> TreeFit | None:
         """The best of this size's screen-passing trees that also fit on all fitting points."""
-        fits = [self._full_fit(i) for i in node_ids]
+        fits = [self._full_fit(int(i)) for i in node_ids]
         within = [f for f in fits if f.error <= self.problem.tolerance]
         if not within:
             return None

@@ -19,6 +19,19 @@ def relu(e: sympy.Expr) -> sympy.Expr:
     return sympy.Max(sympy.Integer(0), e)
 
 
+def canonical_relu(expr: sympy.Expr) -> sympy.Expr:
+    """Spell ``Min(0, e)`` (how GP libraries often write a relu) as ``-Max(0, -e)``."""
+
+    def is_negative_part(node: sympy.Basic) -> bool:
+        return isinstance(node, sympy.Min) and len(node.args) == 2 and sympy.S.Zero in node.args
+
+    def as_relu(node: sympy.Min) -> sympy.Expr:
+        other = node.args[1] if node.args[0] == 0 else node.args[0]
+        return -relu(-other)
+
+    return expr.replace(is_negative_part, as_relu)
+
+
 def evaluate(expr: sympy.Expr, symbols: Sequence[sympy.Symbol], x: np.ndarray) -> np.ndarray:
     """``expr`` on every row of ``x`` (n, k) as float64; non-finite results are kept as NaN/inf.
 

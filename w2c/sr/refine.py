@@ -14,7 +14,7 @@ from fractions import Fraction
 import numpy as np
 import sympy
 
-from w2c.sr.exprs import complexity, evaluate, normalise_floats
+from w2c.sr.exprs import canonical_relu, complexity, evaluate, normalise_floats
 from w2c.sr.parse import parse_model
 from w2c.sr.rational import linear_combination, nearest_rational, snap_allowance
 from w2c.sr.samples import Problem
@@ -39,7 +39,7 @@ def choose_model(
 
 def refine(expr: sympy.Expr, problem: Problem) -> tuple[sympy.Expr, float]:
     """The refit expression and its max-abs error on the fitting points."""
-    best, base = refit_linear(normalise_floats(expr), problem)
+    best, base = refit_linear(canonical_relu(normalise_floats(expr)), problem)
     if not base <= problem.tolerance:
         return best, base
     allowance = snap_allowance(base, problem.tolerance)
