@@ -1,11 +1,12 @@
-"""Bounded bottom-up enumeration of small expression trees, each wrapped as c * E + d.
+"""Bounded bottom-up enumeration of small expression trees E, each wrapped as c * E + d
+(or c * E + d + sum b_i x_i when there are enough distinct points: allows_linear_part).
 
 Used when no small feature subset fits. Trees are built by size (node count: a leaf is 1, an
 operator adds 1, mod/floor add 2 for their modulus) from the operands and the constants
 1, -1, 2, 1/2 with + - * /, min, max, relu, abs, and mod/floor by 2..6 on integer-valued
 subtrees. Two subtrees with the same values on a small screening set of points are the same
 subtree (observational equivalence), so each distinct function is kept once, in its smallest
-and earliest form. Every new tree gets the least-squares affine wrapper on the screening points;
+and earliest form. Every new tree gets the least-squares wrapper on the screening points;
 the ones within tolerance there are refit and checked on all fitting points.
 
 The search stops after the first size with a tree within tolerance (the best of that size wins:
@@ -39,6 +40,7 @@ MAX_NODES = 250_000
 ENUMERATION_MODULI = tuple(range(2, 7))
 CONSTANTS = (sympy.Integer(1), sympy.Integer(-1), sympy.Integer(2), sympy.Rational(1, 2))
 ERROR_QUANTUM = 1e-3
+LINEAR_POINTS_PER_COEFFICIENT = 3
 SAFETY_FACTOR = 1.5
 _HASH = np.random.default_rng(20240607).integers(1, 2**63, size=SCREEN_ROWS, dtype=np.int64)
 _HASH = _HASH.view(np.uint64)
@@ -75,6 +77,7 @@ class TreeSearch:
     within: TreeFit | None = None
     most_accurate: TreeFit | None = None
     tried: int = 0
+    linear: bool = False
 
     @property
     def count(self) -> int:
@@ -116,13 +119,30 @@ def search_trees(problem: Problem, time_limit: float) -> TreeSearch:
     return _Enumerator(problem, time_limit).run()
 
 
-def affine_errors(values: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Max-abs error of the least-squares fit c * v + d, for each row v of ``values``."""
-    centred = values - values.mean(axis=1, keepdims=True)
-    goal = target - target.mean()
-    power = np.einsum("ij,ij->i", centred, centred)
-    slope = np.divide(centred @ goal, power, out=np.zeros(len(values)), where=power > 0)
-    return np.max(np.abs(goal[None, :] - slope[:, None] * centred), axis=1)
+def wrapper_basis(x: np.ndarray, linear: bool) -> np.ndarray:
+    """Orthonormal basis (n, q) of the wrapper's free terms: 1, plus the operands if ``linear``."""
+    columns = np.column_stack([np.ones(len(x)), x]) if linear else np.ones((len(x), 1))
+    q, r = np.linalg.qr(columns)
+    keep = np.abs(np.diag(r)) > 1e-9 * max(1.0, float(np.max(np.abs(r))))
+    return q[:, keep]
+
+
+def wrapped_errors(values: np.ndarray, target: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """Max-abs error of the least-squares fit c * v + (span of ``basis``), per row v of values.
+
+    Both sides are projected off the basis, leaving a one-coefficient regression per row.
+    """
+    residual = values - (values @ basis) @ basis.T
+    goal = target - basis @ (basis.T @ target)
+    power = np.einsum("ij,ij->i", residual, residual)
+    slope = np.divide(residual @ goal, power, out=np.zeros(len(values)), where=power > 1e-300)
+    return np.max(np.abs(goal[None, :] - slope[:, None] * residual), axis=1)
+
+
+def allows_linear_part(problem: Problem) -> bool:
+    """Add c0 + sum b_i x_i to a tree only with enough distinct points to tell it apart from
+    overfitting (on the 8 points of three bits, 5 free coefficients would fit almost anything)."""
+    return len(problem.x) >= LINEAR_POINTS_PER_COEFFICIENT * (problem.arity + 2)
 
 
 class _Enumerator:
@@ -141,6 +161,9 @@ class _Enumerator:
         self.seen: set[int] = set()
         self.best_screen: tuple[float, int] | None = None
         self.hash = _HASH[: len(self.screen_y)]
+        self.result.linear = allows_linear_part(problem)
+        self.screen_basis = wrapper_basis(self.screen_x, self.result.linear)
+        self.full_basis = wrapper_basis(problem.x, self.result.linear)
         self.unary = UNARY + (
             tuple(op for m in ENUMERATION_MODULI for op in (mod(m), floordiv(m)))
             if any(problem.integer)
@@ -252,7 +275,7 @@ class _Enumerator:
         """Screen errors of new trees; remember the most accurate; say which pass tolerance."""
         if not len(ids):
             return np.zeros(0, dtype=bool)
-        errors = affine_errors(values, self.screen_y)
+        errors = wrapped_errors(values, self.screen_y, self.screen_basis)
         best = int(np.argmin(errors))
         if self.best_screen is None or errors[best] < self.best_screen[0]:
             self.best_screen = (float(errors[best]), int(ids[best]))
@@ -284,4 +307,5 @@ class _Enumerator:
         values = self.result.values(node_id, self.problem.x, {})
         if not np.all(np.isfinite(values)):
             return TreeFit(node_id, float("inf"))
-        return TreeFit(node_id, float(affine_errors(values[None, :], self.problem.y)[0]))
+        error = wrapped_errors(values[None, :], self.problem.y, self.full_basis)[0]
+        return TreeFit(node_id, float(error))

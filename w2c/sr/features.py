@@ -1,18 +1,21 @@
-"""The candidate feature library of the best-subset fit, as (sympy expression, column) pairs.
+"""The candidate feature library of the best-subset fit: columns with lazily built expressions.
 
 Order matters: it is the final tie-break, and when two features have the same column on the
 samples (on bits |a| = a, min(a, b) = a*b, relu(-a) = 0) the earlier, simpler one is kept.
+A feature's sympy expression is built only when it is used (constructing ~200 Mod/floor
+expressions, with sympy's assumption queries, would cost more than the whole search);
+``size`` is its tree node count (a leaf 1, an operator 1, a modulus 1), the ranking's measure.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from functools import cached_property
 from itertools import combinations
 
 import numpy as np
 import sympy
 
-from w2c.sr.exprs import complexity
 from w2c.sr.ops import ABS, ADD, MAX, MIN, MUL, RELU, SUB, Op, floordiv, mod
 from w2c.sr.samples import Problem
 
@@ -22,40 +25,50 @@ MODULI = tuple(range(2, 11))
 DUPLICATE_COSINE = 1.0 - 1e-10
 
 
-@dataclass(frozen=True)
-class Term:
-    """An expression and its values on the fitting points."""
-
-    expr: sympy.Expr
-    values: np.ndarray
-
-
-@dataclass(frozen=True)
 class Feature:
-    """A library column: ``complexity`` is the expression's sympy node count."""
+    """A library column: its values on the fitting points and its (lazy) expression."""
 
-    expr: sympy.Expr
-    values: np.ndarray
-    complexity: int
+    def __init__(self, build: Callable[[], sympy.Expr], values: np.ndarray, size: int) -> None:
+        self._build = build
+        self.values = values
+        self.size = size
+
+    @cached_property
+    def expr(self) -> sympy.Expr:
+        return self._build()
 
 
-def apply(op: Op, *args: Term) -> Term:
-    """Build ``op(args)`` symbolically and numerically at once."""
+def leaf(expr: sympy.Expr, values: np.ndarray) -> Feature:
+    return Feature(lambda: expr, values, 1)
+
+
+def apply(op: Op, *args: Feature) -> Feature:
+    """``op(args)``: values now, expression on demand."""
     with np.errstate(all="ignore"):
         values = op.numeric(*(a.values for a in args))
-    return Term(op.symbolic(*(a.expr for a in args)), values)
+    size = op.cost + sum(a.size for a in args)
+    return Feature(lambda: op.symbolic(*(a.expr for a in args)), values, size)
 
 
-def operand_terms(problem: Problem, x: np.ndarray) -> list[Term]:
-    return [Term(s, x[:, i]) for i, s in enumerate(problem.symbols)]
+def operand_terms(problem: Problem, x: np.ndarray) -> list[Feature]:
+    return [leaf(s, x[:, i]) for i, s in enumerate(problem.symbols)]
 
 
-def library_terms(problem: Problem, x: np.ndarray) -> list[Term]:
-    """Every candidate feature in the fixed order documented in docs/sr.md."""
+def library(problem: Problem, x: np.ndarray) -> tuple[list[Feature], int]:
+    """The distinct library features on the points ``x``, and how many of them (a prefix) are
+    core features; the rest are the floor/mod features of integer operands."""
+    core = core_terms(problem, x)
+    terms = core + integer_terms(problem, x)
+    kept = distinct(terms)
+    return [terms[i] for i in kept], sum(1 for i in kept if i < len(core))
+
+
+def core_terms(problem: Problem, x: np.ndarray) -> list[Feature]:
+    """Every core candidate feature in the fixed order documented in docs/sr.md."""
     ops = operand_terms(problem, x)
     pairs = list(combinations(range(len(ops)), 2))
-    one = Term(sympy.Integer(1), np.ones(len(x)))
-    minus_one = Term(sympy.Integer(-1), -np.ones(len(x)))
+    one = leaf(sympy.Integer(1), np.ones(len(x)))
+    minus_one = leaf(sympy.Integer(-1), -np.ones(len(x)))
     terms = [one, *ops]
     terms += [apply(MUL, ops[i], ops[j]) for i, j in pairs]
     terms += [apply(MUL, v, v) for v in ops]
@@ -72,16 +85,16 @@ def library_terms(problem: Problem, x: np.ndarray) -> list[Term]:
         terms.append(apply(RELU, apply(SUB, ops[j], ops[i])))
     for v in ops:
         terms += [apply(ABS, v), apply(RELU, v), apply(RELU, apply(MUL, minus_one, v))]
-    terms += _integer_terms(problem, ops, pairs)
     return terms
 
 
-def _integer_terms(problem: Problem, ops: list[Term], pairs: list[tuple[int, int]]) -> list[Term]:
+def integer_terms(problem: Problem, x: np.ndarray) -> list[Feature]:
     """Floor/mod features over the operands whose domain is integer (mod m must wrap)."""
     whole = [i for i, flag in enumerate(problem.integer) if flag]
     if not whole:
         return []
-    pairs = [(i, j) for i, j in pairs if i in whole and j in whole]
+    ops = operand_terms(problem, x)
+    pairs = list(combinations(whole, 2))
     sums = [apply(ADD, ops[i], ops[j]) for i, j in pairs]
     if len(whole) == 3:
         sums.append(apply(ADD, apply(ADD, ops[0], ops[1]), ops[2]))
@@ -99,18 +112,17 @@ def _integer_terms(problem: Problem, ops: list[Term], pairs: list[tuple[int, int
     return terms
 
 
-def distinct_features(terms: list[Term]) -> list[Feature]:
-    """Drop zero columns and columns that repeat an earlier one up to scale (first kept)."""
+def distinct(terms: list[Feature]) -> list[int]:
+    """Indices of the features kept: zero or non-finite columns and columns that repeat an
+    earlier one up to scale are dropped (the first, simpler one is kept)."""
     columns = np.column_stack([t.values for t in terms])
-    norms = np.linalg.norm(columns, axis=0)
-    keep: list[int] = []
-    unit: list[np.ndarray] = []
-    for index, term in enumerate(terms):
-        if not np.all(np.isfinite(term.values)) or norms[index] == 0:
-            continue
-        column = columns[:, index] / norms[index]
-        if unit and np.max(np.abs(np.array(unit) @ column)) >= DUPLICATE_COSINE:
-            continue
-        keep.append(index)
-        unit.append(column)
-    return [Feature(terms[i].expr, terms[i].values, complexity(terms[i].expr)) for i in keep]
+    with np.errstate(all="ignore"):
+        norms = np.linalg.norm(columns, axis=0)
+        usable = np.isfinite(norms) & (norms > 0)
+        unit = np.where(usable, columns / np.where(usable, norms, 1.0), 0.0)
+    cosine = np.abs(unit.T @ unit)
+    kept: list[int] = []
+    for index in np.flatnonzero(usable).tolist():
+        if not kept or np.max(cosine[index, kept]) < DUPLICATE_COSINE:
+            kept.append(index)
+    return kept

@@ -9,7 +9,7 @@ import numpy as np
 import sympy
 
 from w2c.sr.enumerate import TreeSearch, search_trees
-from w2c.sr.features import distinct_features, library_terms
+from w2c.sr.features import library
 from w2c.sr.rational import linear_combination
 from w2c.sr.samples import Problem
 from w2c.sr.subsets import SubsetSearch, best_subset, subset_columns
@@ -27,8 +27,8 @@ def fit_library(problem: Problem, time_limit: float) -> Candidate:
     """Fewest library features within tolerance; else the smallest enumerated tree; else the
     most accurate expression either stage saw."""
     start = time.monotonic()
-    features = distinct_features(library_terms(problem, problem.x))
-    subsets = best_subset(features, problem.y, problem.tolerance)
+    features, core = library(problem, problem.x)
+    subsets = best_subset(features, problem.y, problem.tolerance, core)
     if subsets.within is not None:
         return Candidate(_subset_expr(problem, features, subsets.within.indices), subsets.tried)
     remaining = max(0.0, time_limit - (time.monotonic() - start))
@@ -46,10 +46,12 @@ def _subset_expr(problem: Problem, features: list, indices: tuple[int, ...]) -> 
 
 
 def _tree_expr(problem: Problem, trees: TreeSearch, node: int) -> sympy.Expr:
-    values = trees.values(node, problem.x, {})
-    columns = np.column_stack([values, np.ones(len(values))])
+    columns = [trees.values(node, problem.x, {}), np.ones(len(problem.x))]
     exprs = [trees.expression(node, problem.symbols), sympy.Integer(1)]
-    return linear_combination(columns, exprs, problem.y, problem.tolerance)[0]
+    if trees.linear:
+        columns += [problem.x[:, i] for i in range(problem.arity)]
+        exprs += list(problem.symbols)
+    return linear_combination(np.column_stack(columns), exprs, problem.y, problem.tolerance)[0]
 
 
 def _most_accurate(

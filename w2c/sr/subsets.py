@@ -1,10 +1,14 @@
 """Sparse best-subset linear regression over the feature library.
 
 Subsets of 1, 2, 3, 4 features are scored in batches through the Gram matrix of the unit-scaled
-columns (one small solve per subset), exhaustively while the count stays under
-EXHAUSTIVE_LIMIT and by a beam over the best smaller subsets beyond it. The sum of squared errors
-is only a filter (max-abs <= tol implies SSE <= n * tol**2); each surviving subset is refit by
-least squares on its raw columns and judged by its max-abs error.
+columns (one small solve per subset). At each size the *core* features (everything but the
+floor/mod ones) are searched first, exhaustively; then subsets that use at least one integer
+feature, exhaustively while their count stays under EXHAUSTIVE_LIMIT and by a beam over the best
+smaller subsets beyond it. So mod/floor forms never displace a plain form of the same size
+(a + b is not written mod(a + b, 2) + 2 floor((a + b)/2)).
+
+The sum of squared errors is only a filter (max-abs <= tol implies SSE <= n * tol**2); each
+surviving subset is refit by least squares on its raw columns and judged by its max-abs error.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from w2c.sr.rational import least_squares, max_abs
 MAX_TERMS = 4
 EXHAUSTIVE_LIMIT = 250_000
 BEAM_WIDTH = 400
-#: At most this many subsets per size get an exact refit (best SSE first).
+#: At most this many subsets per size and tier get an exact refit (best SSE first).
 EXACT_CHECKS = 256
 #: Subsets whose normalised Gram matrix has a smaller eigenvalue are (near) rank-deficient.
 MIN_EIGENVALUE = 1e-9
@@ -35,7 +39,7 @@ class SubsetFit:
 
     indices: tuple[int, ...]
     error: float
-    complexity: int
+    size: int
 
 
 @dataclass(frozen=True)
@@ -47,52 +51,113 @@ class SubsetSearch:
     tried: int
 
 
-def best_subset(features: list[Feature], y: np.ndarray, tolerance: float) -> SubsetSearch:
-    """Fewest features within tolerance; ties by quantised error, complexity, library order."""
+@dataclass(frozen=True)
+class _Ranked:
+    """Well-conditioned subsets of one batch, best first, with their SSE."""
+
+    subsets: np.ndarray
+    sse: np.ndarray
+
+
+def best_subset(
+    features: list[Feature], y: np.ndarray, tolerance: float, core: int | None = None
+) -> SubsetSearch:
+    """Fewest features within tolerance; ties by quantised error, total feature size, order.
+
+    ``core``: the first ``core`` features are preferred at equal size (default: all are core).
+    """
     if not features:
         return SubsetSearch(None, None, 0)
-    columns = np.column_stack([f.values for f in features])
-    unit = columns / np.linalg.norm(columns, axis=0)
-    gram = unit.T @ unit
-    projection = unit.T @ y
-    energy = float(y @ y)
-    costs = np.array([f.complexity for f in features])
-    quantum = ERROR_QUANTUM * tolerance
-    bound = len(y) * tolerance**2 * (1 + 1e-9) + 1e-300
-    tried = 0
-    most_accurate: SubsetFit | None = None
-    previous: np.ndarray | None = None
-    for size in range(1, min(MAX_TERMS, len(features)) + 1):
-        subsets = _subsets(len(features), size, previous)
-        if len(subsets) == 0:
-            break
-        sse, valid = _batched_sse(gram, projection, energy, subsets)
-        tried += len(subsets)
+    return _Search(features, y, tolerance, len(features) if core is None else core).run()
+
+
+class _Search:
+    def __init__(self, features: list[Feature], y: np.ndarray, tolerance: float, core: int):
+        self.columns = np.column_stack([f.values for f in features])
+        unit = self.columns / np.linalg.norm(self.columns, axis=0)
+        self.gram = unit.T @ unit
+        self.projection = unit.T @ y
+        self.energy = float(y @ y)
+        self.y = y
+        self.costs = np.array([f.size for f in features])
+        self.tolerance = tolerance
+        self.quantum = ERROR_QUANTUM * tolerance
+        self.bound = len(y) * tolerance**2 * (1 + 1e-9) + 1e-300
+        self.core = core
+        self.count = len(features)
+        self.tried = 0
+        self.most_accurate: SubsetFit | None = None
+
+    def run(self) -> SubsetSearch:
+        core_beam: np.ndarray | None = None
+        full_beam: np.ndarray | None = None
+        for size in range(1, min(MAX_TERMS, self.count) + 1):
+            ranked_core = self._rank(_subsets(self.core, size, core_beam))
+            within = self._within(ranked_core)
+            if within is not None:
+                return SubsetSearch(within, within, self.tried)
+            core_beam = ranked_core.subsets[:BEAM_WIDTH]
+            if self.core == self.count:
+                continue
+            extended = _subsets(self.count, size, full_beam)
+            extended = extended[extended.max(axis=1) >= self.core]
+            ranked = self._rank(extended)
+            within = self._within(ranked)
+            if within is not None:
+                return SubsetSearch(within, within, self.tried)
+            full_beam = self._merge(ranked_core, ranked).subsets[:BEAM_WIDTH]
+        return SubsetSearch(None, self.most_accurate, self.tried)
+
+    def _rank(self, subsets: np.ndarray) -> _Ranked:
+        """Score a batch; keep the well-conditioned subsets, ordered best first."""
+        self.tried += len(subsets)
+        if not len(subsets):
+            return _Ranked(subsets, np.zeros(0))
+        sse, valid = _batched_sse(self.gram, self.projection, self.energy, subsets)
         subsets, sse = subsets[valid], sse[valid]
-        cost = costs[subsets].sum(axis=1)
-        order = np.lexsort((*subsets.T[::-1], cost, np.floor(sse / (len(y) * quantum**2 + 1e-300))))
-        previous = subsets[order[:BEAM_WIDTH]]
-        exact: dict[int, SubsetFit] = {}
-        for i in [*order[:4], *(i for i in order[:EXACT_CHECKS] if sse[i] <= bound)]:
-            if i not in exact:
-                exact[i] = _exact(columns, y, subsets[i], int(cost[i]))
-        for i in order[:4]:
-            if most_accurate is None or exact[i].error < most_accurate.error:
-                most_accurate = exact[i]
-        checked = [exact[i] for i in order[:EXACT_CHECKS] if sse[i] <= bound]
-        within = [c for c in checked if c.error <= tolerance]
-        if within:
-            best = min(within, key=lambda c: (np.floor(c.error / quantum), c.complexity, c.indices))
-            return SubsetSearch(best, best, tried)
-    return SubsetSearch(None, most_accurate, tried)
+        order = self._order(subsets, sse)
+        return _Ranked(subsets[order], sse[order])
+
+    def _order(self, subsets: np.ndarray, sse: np.ndarray) -> np.ndarray:
+        bucket = np.floor(sse / (len(self.y) * self.quantum**2 + 1e-300))
+        cost = self.costs[subsets].sum(axis=1)
+        return np.lexsort((*subsets.T[::-1], cost, bucket))
+
+    def _merge(self, first: _Ranked, second: _Ranked) -> _Ranked:
+        subsets = np.concatenate([first.subsets, second.subsets])
+        sse = np.concatenate([first.sse, second.sse])
+        order = self._order(subsets, sse)
+        return _Ranked(subsets[order], sse[order])
+
+    def _within(self, ranked: _Ranked) -> SubsetFit | None:
+        """Refit the promising subsets exactly; the best one within tolerance, if any."""
+        for subset in ranked.subsets[:4]:
+            candidate = self._exact(subset)
+            if self.most_accurate is None or candidate.error < self.most_accurate.error:
+                self.most_accurate = candidate
+        promising = ranked.subsets[:EXACT_CHECKS][ranked.sse[:EXACT_CHECKS] <= self.bound]
+        within = [c for c in map(self._exact, promising) if c.error <= self.tolerance]
+        if not within:
+            return None
+        return min(within, key=lambda c: (np.floor(c.error / self.quantum), c.size, c.indices))
+
+    def _exact(self, subset: np.ndarray) -> SubsetFit:
+        chosen = self.columns[:, subset]
+        coefficients = least_squares(chosen, self.y)
+        cost = int(self.costs[subset].sum())
+        return SubsetFit(
+            tuple(int(i) for i in subset), max_abs(chosen @ coefficients - self.y), cost
+        )
 
 
-def _subsets(count: int, size: int, previous: np.ndarray | None) -> np.ndarray:
-    """All ``size``-subsets in lexicographic order, or the beam's one-feature extensions."""
-    if previous is None or comb(count, size) <= EXHAUSTIVE_LIMIT:
+def _subsets(count: int, size: int, beam: np.ndarray | None) -> np.ndarray:
+    """All ``size``-subsets of range(count) in lexicographic order, or the beam's extensions."""
+    if size > count:
+        return np.zeros((0, size), dtype=np.int64)
+    if beam is None or comb(count, size) <= EXHAUSTIVE_LIMIT:
         return np.array(list(combinations(range(count), size)), dtype=np.int64).reshape(-1, size)
     grown = {
-        tuple(sorted((*row, j))) for row in previous.tolist() for j in range(count) if j not in row
+        tuple(sorted((*row, j))) for row in beam.tolist() for j in range(count) if j not in row
     }
     return np.array(sorted(grown), dtype=np.int64).reshape(-1, size)
 
@@ -109,12 +174,6 @@ def _batched_sse(
         coefficients[valid] = np.linalg.solve(block[valid], rhs[valid][..., None])[..., 0]
     sse = np.maximum(energy - np.einsum("ij,ij->i", coefficients, rhs), 0.0)
     return sse, valid
-
-
-def _exact(columns: np.ndarray, y: np.ndarray, subset: np.ndarray, cost: int) -> SubsetFit:
-    chosen = columns[:, subset]
-    coefficients = least_squares(chosen, y)
-    return SubsetFit(tuple(int(i) for i in subset), max_abs(chosen @ coefficients - y), cost)
 
 
 def subset_columns(features: list[Feature], indices: tuple[int, ...]) -> np.ndarray:
