@@ -1,0 +1,169 @@
+"""Verification of a compiled program (DESIGN §6, docs/verification.md).
+
+Two questions, answered separately: **correctness** (the program against the task's oracle, and
+the extracted rule against the task's reference rule) and **fidelity** (the program against the
+hardened model, closed-loop for feedback tasks). Each is answered by the methods that apply:
+symbolic (correctness only), exhaustive (all-discrete inputs, every sequence up to the budget's
+length) and property-based (hypothesis, every length 1..T). The report names the strongest method
+that passed for each question.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import sys
+import types
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sympy
+import torch
+
+from w2c.errors import InputError
+from w2c.model.network import DiscreteTransformer
+from w2c.tasks import Task
+from w2c.verify_compare import Reference
+from w2c.verify_emit import render_test_file
+from w2c.verify_exhaustive import exhaustive_length, sweep
+from w2c.verify_property import DEFAULT_EXAMPLES, property_check
+from w2c.verify_report import (
+    Check,
+    Evidence,
+    VerificationReport,
+    make_check,
+    unchecked,
+)
+from w2c.verify_symbolic import symbolic_check
+
+__all__ = [
+    "Check",
+    "Evidence",
+    "VerificationReport",
+    "load_program",
+    "model_reference",
+    "oracle_reference",
+    "render_test_file",
+    "verify",
+]
+
+NO_ORACLE = "task {name} has no oracle: pass --task FILE.py:VAR"
+NO_MODEL = "no model to compare with"
+
+
+def oracle_reference(task: Task) -> Reference:
+    """x[B, L, C] -> the oracle's y[B, L] (a broken user oracle is an InputError)."""
+    return task.run_oracle
+
+
+def model_reference(task: Task, model: DiscreteTransformer) -> Reference:
+    """x[B, L, C] -> the hardened model's y[B, L] in float64 (closed-loop for feedback tasks).
+
+    Works on a float64 copy, so verifying never changes the caller's model.
+    """
+    expected = task.n_channels + (1 if task.feedback else 0)
+    if model.config.n_inputs != expected:
+        raise InputError(
+            f"the model reads {model.config.n_inputs} inputs but task {task.name} gives {expected}"
+        )
+    from w2c.train import hardened_outputs
+
+    model64 = copy.deepcopy(model).double().eval()
+
+    def run(x: np.ndarray) -> np.ndarray:
+        return hardened_outputs(model64, task, x)
+
+    return run
+
+
+@contextlib.contextmanager
+def _one_torch_thread() -> Iterator[None]:
+    """Tiny batches run far faster on one thread (no inter-thread sync per op); restored after."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def verify(
+    program: Callable[[Sequence[Any]], list[Any]],
+    task: Task,
+    *,
+    model: DiscreteTransformer | None,
+    rule: sympy.Expr | None = None,
+    exhaustive_budget: int = 10**6,
+    property_examples: int = DEFAULT_EXAMPLES,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> VerificationReport:
+    """Check ``program`` for correctness (oracle, reference rule) and fidelity (model).
+
+    Deterministic: the same arguments give the same report (apart from the timings).
+    """
+    if not callable(program):
+        raise InputError("the program is not callable")
+    say = progress or (lambda _message: None)
+    references: dict[str, Reference] = {}
+    if task.has_oracle:
+        references["correctness"] = oracle_reference(task)
+    if model is not None:
+        references["fidelity"] = model_reference(task, model)
+    found: dict[str, list[Evidence]] = {"correctness": [], "fidelity": []}
+    with _one_torch_thread():
+        if rule is not None and task.reference is not None:
+            say("correctness: symbolic check of the rule against the reference")
+            found["correctness"].append(symbolic_check(rule, task, exhaustive_budget))
+        swept = sweep(program, task, references, exhaustive_budget, say)
+        complete = exhaustive_length(task, exhaustive_budget) == task.length
+        for kind, reference in references.items():
+            if kind in swept:
+                found[kind].append(swept[kind])
+                if complete:
+                    continue  # every sequence of every length was checked: nothing to sample
+            if property_examples > 0:
+                say(f"{kind}: property-based, {property_examples} hypothesis examples")
+                found[kind].append(
+                    property_check(program, task, kind, reference, property_examples, seed)
+                )
+    correctness = (
+        make_check("correctness", found["correctness"])
+        if task.has_oracle
+        else unchecked("correctness", NO_ORACLE.format(name=task.name), tuple(found["correctness"]))
+    )
+    fidelity = make_check("fidelity", found["fidelity"]) if model is not None else None
+    return VerificationReport(correctness, fidelity or unchecked("fidelity", NO_MODEL))
+
+
+def load_program(path: str | Path) -> Callable[[Sequence[Any]], list[Any]]:
+    """Import a program file (the user's own code, run by their choice) and return ``program``.
+
+    The source is compiled in memory, so no ``__pycache__`` is written next to it.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(f"program not found: {file}")
+    try:
+        source = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{file}: cannot read the program ({type(exc).__name__})") from None
+    digest = hashlib.sha256(str(file.resolve()).encode()).hexdigest()[:16]
+    module = types.ModuleType(f"_w2c_program_{digest}")
+    module.__file__ = str(file)
+    sys.modules[module.__name__] = module  # dataclasses and pickling look modules up here
+    try:
+        exec(compile(source, str(file), "exec"), module.__dict__)
+    except SyntaxError as exc:
+        raise InputError(f"{file}: syntax error on line {exc.lineno}: {exc.msg}") from None
+    except Exception as exc:  # the program file failed to import: one line, no traceback
+        raise InputError(f"{file}: importing failed: {type(exc).__name__}: {exc}") from None
+    finally:
+        sys.modules.pop(module.__name__, None)
+    program = module.__dict__.get("program")
+    if not callable(program):
+        raise InputError(f"{file} defines no function 'program'")
+    return program
