@@ -22,9 +22,9 @@ RNG = np.random.default_rng(7)
 
 
 def rounded(expr: sympy.Expr, places: int) -> sympy.Expr:
-    """Every number in ``expr`` rounded to ``places`` decimals, as an exact rational."""
+    """Every float in ``expr`` rounded to ``places`` decimals, as an exact rational."""
     numbers = {
-        n: sympy.nsimplify(round(float(n), places), rational=True) for n in expr.atoms(sympy.Number)
+        n: sympy.nsimplify(round(float(n), places), rational=True) for n in expr.atoms(sympy.Float)
     }
     return expr.xreplace(numbers)
 

@@ -22,11 +22,14 @@ def relu(e: sympy.Expr) -> sympy.Expr:
 def canonical_relu(expr: sympy.Expr) -> sympy.Expr:
     """Spell ``Min(0, e)`` (how GP libraries often write a relu) as ``-Max(0, -e)``."""
 
+    def is_zero(node: sympy.Basic) -> bool:
+        return node.is_Number and node.is_zero  # also a Float 0.0, which != 0 in sympy
+
     def is_negative_part(node: sympy.Basic) -> bool:
-        return isinstance(node, sympy.Min) and len(node.args) == 2 and sympy.S.Zero in node.args
+        return isinstance(node, sympy.Min) and len(node.args) == 2 and any(map(is_zero, node.args))
 
     def as_relu(node: sympy.Min) -> sympy.Expr:
-        other = node.args[1] if node.args[0] == 0 else node.args[0]
+        other = node.args[1] if is_zero(node.args[0]) else node.args[0]
         return -relu(-other)
 
     return expr.replace(is_negative_part, as_relu)

@@ -84,7 +84,7 @@ def linear_combination(
             coefficient = sympy.Rational(value.numerator, value.denominator)
         else:
             coefficient = rounded_float(coefficients[index])
-        if coefficient != 0:
+        if not coefficient.is_zero:  # a Float 0.0 is != 0 in sympy
             terms.append(coefficient * expr)
     final = np.array(
         [

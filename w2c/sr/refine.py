@@ -1,9 +1,10 @@
 """Refit and simplify the constants of an expression proposed by a GP backend.
 
 GP libraries print their constants rounded (and Operon optimises them in float32), so the
-top-level linear coefficients are refit by least squares on the fitting points, then each
-remaining inner constant is tried as a small rational under the same "fits as well" rule as
-w2c.sr.rational. The structure itself is kept.
+top-level linear coefficients of every front model are refit by least squares on the fitting
+points; the chosen model's inner constants are then tried as simple values under the same
+"fits as well" rule as w2c.sr.rational. The structure itself is kept; ``Min(0, e)`` is
+respelled ``-Max(0, -e)`` (relu).
 """
 
 from __future__ import annotations
@@ -23,37 +24,41 @@ from w2c.sr.samples import Problem
 def choose_model(
     texts: Iterable[str], variables: Mapping[str, sympy.Symbol], problem: Problem
 ) -> sympy.Expr:
-    """Of a GP front's model strings, the simplest refit model within tolerance, else the most
-    accurate (ties by srepr, so the choice is deterministic)."""
-    best: tuple[tuple, sympy.Expr] | None = None
+    """Of a GP front's model strings, the simplest one within tolerance after a linear refit,
+    else the most accurate (ties by srepr, so the choice is deterministic); then its inner
+    constants are snapped where that fits as well."""
+    best: tuple[tuple, sympy.Expr, float] | None = None
     for text in texts:
-        expr, error = refine(parse_model(text, variables), problem)
+        expr, error = refit_linear(canonical_relu(parse_model(text, variables)), problem)
         within = error <= problem.tolerance
         key = (not within, complexity(expr) if within else error, sympy.srepr(expr))
         if best is None or key < best[0]:
-            best = (key, expr)
+            best = (key, expr, error)
     if best is None:
         return sympy.Float(float(np.mean(problem.y)))
-    return best[1]
+    return snap_inner(best[1], best[2], problem)
 
 
-def refine(expr: sympy.Expr, problem: Problem) -> tuple[sympy.Expr, float]:
-    """The refit expression and its max-abs error on the fitting points."""
-    best, base = refit_linear(canonical_relu(normalise_floats(expr)), problem)
-    if not base <= problem.tolerance:
-        return best, base
-    allowance = snap_allowance(base, problem.tolerance)
-    for constant in sorted(_inner_floats(best), key=sympy.default_sort_key):
+def snap_inner(expr: sympy.Expr, error: float, problem: Problem) -> sympy.Expr:
+    """Try each inner constant as 0, 1, -1, an integer, a small fraction (simplest first); keep
+    a replacement when the refit still fits as well (w2c.sr.rational.snap_allowance)."""
+    if not error <= problem.tolerance:
+        return expr
+    allowance = snap_allowance(error, problem.tolerance)
+    # smallest first: a near-zero constant snapped to 0 often lets the others become +-1
+    order = sorted(_inner_floats(expr), key=lambda f: (abs(float(f)), sympy.default_sort_key(f)))
+    for constant in order:
         for value in _simple_values(float(constant)):
-            trial, error = refit_linear(best.xreplace({constant: value}), problem)
-            if error <= allowance:
-                best = trial
+            trial, trial_error = refit_linear(expr.xreplace({constant: value}), problem)
+            if trial_error <= allowance:
+                expr = trial
                 break
-    return best, refit_linear(best, problem)[1]
+    return refit_linear(canonical_relu(expr), problem)[0]
 
 
 def refit_linear(expr: sympy.Expr, problem: Problem) -> tuple[sympy.Expr, float]:
     """Least-squares (then snapped) coefficients of the expression's top-level terms plus 1."""
+    expr = normalise_floats(expr)
     bases: list[sympy.Expr] = []
     for term in sympy.Add.make_args(expr):
         rest = term.as_coeff_Mul()[1]
