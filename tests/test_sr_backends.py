@@ -14,10 +14,10 @@ from w2c.sr import OperandDomain, available_backends, fit
 from w2c.sr.parse import parse_model
 
 A, B = sympy.symbols("a0 a1", real=True)
-UNIT = OperandDomain(None, 0.0, 1.0, False)
-SIGNED = OperandDomain(None, -1.0, 1.0, False)
-BITS = OperandDomain((0.0, 1.0), 0.0, 1.0, True)
-INT100 = OperandDomain(tuple(float(v) for v in range(100)), 0.0, 99.0, True)
+UNIT = OperandDomain.interval(0, 1)
+SIGNED = OperandDomain.interval(-1, 1)
+BITS = OperandDomain.bits()
+INT100 = OperandDomain.integers(0, 100)
 RNG = np.random.default_rng(99)
 BACKENDS = available_backends()
 needs_operon = pytest.mark.skipif(

@@ -16,12 +16,12 @@ from w2c.errors import InputError
 from w2c.sr import Fit, OperandDomain, default_tolerance, fit
 
 A, B, C = sympy.symbols("a0 a1 a2", real=True)
-BITS = OperandDomain((0.0, 1.0), 0.0, 1.0, True)
-TRITS = OperandDomain((0.0, 1.0, 2.0), 0.0, 2.0, True)
-INT100 = OperandDomain(tuple(float(v) for v in range(100)), 0.0, 99.0, True)
-SIGNED100 = OperandDomain(tuple(float(v) for v in range(-100, 100)), -100.0, 99.0, True)
-UNIT = OperandDomain(None, 0.0, 1.0, False)
-SIGNED = OperandDomain(None, -1.0, 1.0, False)
+BITS = OperandDomain.bits()
+TRITS = OperandDomain.integers(0, 3)
+INT100 = OperandDomain.integers(0, 100)
+SIGNED100 = OperandDomain.integers(-100, 100)
+UNIT = OperandDomain.interval(0, 1)
+SIGNED = OperandDomain.interval(-1, 1)
 RNG = np.random.default_rng(1234)
 
 
@@ -155,7 +155,7 @@ def test_huge_continuous_sample_is_subsampled() -> None:
 def test_constant_operand() -> None:
     x = traced([UNIT, UNIT])
     x[:, 1] = 3.0
-    result = fit(x, 2 * x[:, 0] + x[:, 1], (A, B), [UNIT, OperandDomain((3.0,), 3, 3, True)])
+    result = fit(x, 2 * x[:, 0] + x[:, 1], (A, B), [UNIT, OperandDomain.finite([3])])
     assert same_function(result.expr, 2 * A + 3, (A, B), x)
     assert result.max_abs_error < 1e-12
 
@@ -208,3 +208,18 @@ def test_bad_options_are_input_errors() -> None:
         fit(x, y, (A,), [UNIT], tolerance=-1.0)
     with pytest.raises(InputError, match="time_limit"):
         fit(x, y, (A,), [UNIT], time_limit=0)
+
+
+def test_domain_constructors() -> None:
+    assert OperandDomain.bits() == OperandDomain((0.0, 1.0), 0.0, 1.0, True)
+    assert OperandDomain.integers(0, 3).values == (0.0, 1.0, 2.0)
+    assert OperandDomain.integers(0, 1000) == OperandDomain(None, 0.0, 999.0, True)
+    assert OperandDomain.finite([0.5, 0.0, 0.5]) == OperandDomain((0.0, 0.5), 0.0, 0.5, False)
+    assert OperandDomain.interval(-1, 1) == OperandDomain(None, -1.0, 1.0, False)
+
+
+def test_integer_domain_claim_is_checked_against_the_samples() -> None:
+    x = traced([UNIT, UNIT])  # not integers, though the domain says so: no mod features
+    y = x[:, 0] + x[:, 1]
+    result = fit(x, y, (A, B), [OperandDomain(None, 0, 1, True)] * 2)
+    assert result.expr == A + B

@@ -15,9 +15,9 @@ from w2c.sr import OperandDomain, default_tolerance, fit
 from w2c.sr.nets import train_sub_mlp
 
 A, B = sympy.symbols("a0 a1", real=True)
-UNIT = OperandDomain(None, 0.0, 1.0, False)
-BITS = OperandDomain((0.0, 1.0), 0.0, 1.0, True)
-TRITS = OperandDomain((0.0, 1.0, 2.0), 0.0, 2.0, True)
+UNIT = OperandDomain.interval(0, 1)
+BITS = OperandDomain.bits()
+TRITS = OperandDomain.integers(0, 3)
 RNG = np.random.default_rng(7)
 
 

@@ -18,13 +18,13 @@ from w2c.sr.nets import train_sub_mlp
 
 SYMBOLS = sympy.symbols("a0 a1 a2", real=True)
 A, B, C = SYMBOLS
-BITS = OperandDomain((0.0, 1.0), 0.0, 1.0, True)
-TRITS = OperandDomain((0.0, 1.0, 2.0), 0.0, 2.0, True)
-INT100 = OperandDomain(tuple(float(v) for v in range(100)), 0.0, 99.0, True)
-SIGNED100 = OperandDomain(tuple(float(v) for v in range(-100, 100)), -100.0, 99.0, True)
-UNIT = OperandDomain(None, 0.0, 1.0, False)
-SIGNED = OperandDomain(None, -1.0, 1.0, False)
-FORCE = OperandDomain(None, -10.0, 10.0, False)
+BITS = OperandDomain.bits()
+TRITS = OperandDomain.integers(0, 3)
+INT100 = OperandDomain.integers(0, 100)
+SIGNED100 = OperandDomain.integers(-100, 100)
+UNIT = OperandDomain.interval(0, 1)
+SIGNED = OperandDomain.interval(-1, 1)
+FORCE = OperandDomain.interval(-10, 10)
 TRACED = 4000  # positions traced per case (batch x length), with repeats on finite domains
 
 

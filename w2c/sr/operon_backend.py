@@ -15,19 +15,17 @@ import warnings
 from functools import lru_cache
 
 import numpy as np
-import sympy
 
 from w2c.errors import InputError
 from w2c.sr.library import Candidate
-from w2c.sr.refine import choose_model
-from w2c.sr.samples import Problem, subsample_index
+from w2c.sr.refine import choose_model, gp_names, gp_points
+from w2c.sr.samples import Problem
 
 SYMBOLS = "add,sub,mul,div,fmin,fmax,abs,constant,variable"
 POPULATION = 300
 #: Generations per second of time_limit (one generation of 300 takes ~5 ms here).
 GENERATIONS_PER_SECOND = 40
 MAX_LENGTH = 20
-FIT_ROWS = 512
 
 
 @lru_cache(maxsize=1)
@@ -49,10 +47,10 @@ def fit_operon(problem: Problem, time_limit: float) -> Candidate:
         raise InputError(f"the operon backend is unavailable: {reason}")
     from pyoperon.sklearn import SymbolicRegressor
 
-    names = [f"x{i}" for i in range(problem.arity)]
-    x, y = _rows(problem)
-    if np.ptp(y) == 0:
-        return Candidate(sympy.Float(float(y[0])), 0)
+    names = gp_names(problem)
+    x, y = gp_points(problem)
+    if np.ptp(y) == 0:  # nothing to evolve; the refit still snaps the constant
+        return Candidate(choose_model([repr(float(y[0]))], problem), 0)
     generations = max(5, int(GENERATIONS_PER_SECOND * time_limit))
     regressor = SymbolicRegressor(
         allowed_symbols=SYMBOLS,
@@ -71,12 +69,5 @@ def fit_operon(problem: Problem, time_limit: float) -> Candidate:
         warnings.simplefilter("ignore")  # "Model contains no variables" for constant models
         regressor.fit(x, y)
         texts = [regressor.get_model_string(m["tree"], 12, names) for m in regressor.pareto_front_]
-    variables = dict(zip(names, problem.symbols, strict=True))
     tried = int(regressor.stats_.get("residual_evaluations", 0))
-    return Candidate(choose_model(texts, variables, problem), tried)
-
-
-def _rows(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
-    """At most FIT_ROWS fitting points for the GP (the refit uses all of them)."""
-    index = subsample_index(np.column_stack([problem.x, problem.y]), FIT_ROWS, problem.seed)
-    return problem.x[index], problem.y[index]
+    return Candidate(choose_model(texts, problem), tried)

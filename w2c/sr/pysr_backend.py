@@ -11,14 +11,11 @@ import importlib
 import importlib.util
 import shutil
 
-import numpy as np
-
 from w2c.errors import InputError
 from w2c.sr.library import Candidate
-from w2c.sr.refine import choose_model
-from w2c.sr.samples import Problem, subsample_index
+from w2c.sr.refine import choose_model, gp_names, gp_points
+from w2c.sr.samples import Problem
 
-FIT_ROWS = 512
 ITERATIONS_PER_SECOND = 5
 
 
@@ -37,8 +34,6 @@ def fit_pysr(problem: Problem, time_limit: float) -> Candidate:
     if reason is not None:
         raise InputError(f"the pysr backend needs PySR and Julia: {reason}")
     pysr = importlib.import_module("pysr")
-    names = [f"x{i}" for i in range(problem.arity)]
-    index = subsample_index(np.column_stack([problem.x, problem.y]), FIT_ROWS, problem.seed)
     model = pysr.PySRRegressor(
         binary_operators=["+", "-", "*", "/", "max", "min"],
         unary_operators=["abs", "relu"],
@@ -53,7 +48,7 @@ def fit_pysr(problem: Problem, time_limit: float) -> Candidate:
         verbosity=0,
         temp_equation_file=True,
     )
-    model.fit(problem.x[index], problem.y[index], variable_names=names)
-    variables = dict(zip(names, problem.symbols, strict=True))
+    x, y = gp_points(problem)
+    model.fit(x, y, variable_names=gp_names(problem))
     texts = [str(t) for t in model.equations_["equation"].tolist()]
-    return Candidate(choose_model(texts, variables, problem), len(texts))
+    return Candidate(choose_model(texts, problem), len(texts))

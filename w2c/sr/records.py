@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sympy
+
+#: The largest value set kept as ``OperandDomain.values``.
+MAX_VALUES = 200
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,32 @@ class OperandDomain:
     lo: float
     hi: float
     integer: bool
+
+    @classmethod
+    def finite(cls, values: Iterable[float]) -> OperandDomain:
+        """A finite value set (kept as ``values`` when it has at most MAX_VALUES elements)."""
+        unique = sorted({float(v) for v in values})
+        if not unique:
+            raise ValueError("a finite domain needs at least one value")
+        whole = all(v.is_integer() for v in unique)
+        kept = tuple(unique) if len(unique) <= MAX_VALUES else None
+        return cls(kept, unique[0], unique[-1], whole)
+
+    @classmethod
+    def integers(cls, lo: int, hi: int) -> OperandDomain:
+        """The integers lo <= v < hi (like w2c.tasks.IntRange)."""
+        if hi - lo > MAX_VALUES:
+            return cls(None, float(lo), float(hi - 1), True)
+        return cls.finite(range(lo, hi))
+
+    @classmethod
+    def bits(cls) -> OperandDomain:
+        return cls.finite((0, 1))
+
+    @classmethod
+    def interval(cls, lo: float, hi: float) -> OperandDomain:
+        """A real interval [lo, hi]."""
+        return cls(None, float(lo), float(hi), False)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ respelled ``-Max(0, -e)`` (relu).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from fractions import Fraction
 
 import numpy as np
@@ -18,15 +18,28 @@ import sympy
 from w2c.sr.exprs import canonical_relu, complexity, evaluate, normalise_floats
 from w2c.sr.parse import parse_model
 from w2c.sr.rational import linear_combination, nearest_rational, snap_allowance
-from w2c.sr.samples import Problem
+from w2c.sr.samples import Problem, subsample_index
+
+#: Points handed to a GP library (the refit uses every fitting point).
+GP_ROWS = 512
 
 
-def choose_model(
-    texts: Iterable[str], variables: Mapping[str, sympy.Symbol], problem: Problem
-) -> sympy.Expr:
+def gp_names(problem: Problem) -> list[str]:
+    """The plain variable names GP libraries get (the caller's symbols may not be identifiers)."""
+    return [f"x{i}" for i in range(problem.arity)]
+
+
+def gp_points(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """At most GP_ROWS fitting points, chosen deterministically (with every column's extremes)."""
+    index = subsample_index(np.column_stack([problem.x, problem.y]), GP_ROWS, problem.seed)
+    return problem.x[index], problem.y[index]
+
+
+def choose_model(texts: Iterable[str], problem: Problem) -> sympy.Expr:
     """Of a GP front's model strings, the simplest one within tolerance after a linear refit,
     else the most accurate (ties by srepr, so the choice is deterministic); then its inner
     constants are snapped where that fits as well."""
+    variables = dict(zip(gp_names(problem), problem.symbols, strict=True))
     best: tuple[tuple, sympy.Expr, float] | None = None
     for text in texts:
         expr, error = refit_linear(canonical_relu(parse_model(text, variables)), problem)
