@@ -1,7 +1,7 @@
-"""Compiler-side commands: train, corpus train, inspect, compile, verify."""
+"""Attach the compiler-side commands to the CLI app (imported by w2c.cli.run)."""
 
 from __future__ import annotations
 
-from w2c.cli import app
+from w2c import training_cli
 
-__all__ = ["app"]
+__all__ = ["training_cli"]

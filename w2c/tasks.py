@@ -241,8 +241,13 @@ class Task:
             )
         if len(set(channels)) != len(channels) or not all(map(is_valid_name, channels)):
             raise InputError(f"task {self.name}: channel names must be distinct identifiers")
-        if "y" in channels:
-            raise InputError(f"task {self.name}: 'y' is reserved for the task's output")
+        reserved = [c for c in channels if c in ("y", "y_prev") or c.endswith("_scaled")]
+        reserved += [c for c in channels if c.startswith(("attn_", "mlp_"))]
+        if reserved:
+            raise InputError(
+                f"task {self.name}: channel name {reserved[0]!r} is reserved "
+                "(y, y_prev, attn_*, mlp_*, *_scaled name the compiler's own variables)"
+            )
         if self.reference is not None:
             self._check_reference(sympy.sympify(self.reference))
 

@@ -37,6 +37,15 @@ DEFAULT_RECIPE = Recipe(
 )
 
 
+def recipe_for(task: Task) -> Recipe:
+    """The corpus recipe for a corpus task, else the default restart plan."""
+    from w2c.corpus.recipes import RECIPES
+
+    if task.source_sha256 is None and task.name in RECIPES:
+        return RECIPES[task.name]
+    return DEFAULT_RECIPE
+
+
 def nice_scale(values: np.ndarray) -> float:
     """A power of ten near the RMS of ``values`` (at least 1): keeps the network at O(1)."""
     rms = float(np.sqrt(np.mean(np.square(values)))) if values.size else 1.0
@@ -192,16 +201,19 @@ def _normalised_mse(pred: torch.Tensor, y: torch.Tensor, scale: float) -> torch.
 HEAD = ("out_weight", "out_bias")
 
 
-def solve_head(features: torch.Tensor, target: torch.Tensor, ridge: float = 1e-9) -> torch.Tensor:
+def solve_head(features: torch.Tensor, target: torch.Tensor, ridge: float = 1e-8) -> torch.Tensor:
     """Least-squares output head [weights..., bias] for features[n, width] -> target[n].
 
-    A tiny ridge keeps duplicate or constant variables solvable; the solve is differentiable,
-    so training optimises the features for the best head (variable projection).
+    Solved in float64 with a small relative ridge, so duplicate or all-zero variables stay
+    solvable; the solve is differentiable, so training optimises the features for the best
+    head (variable projection).
     """
-    design = torch.cat([features, torch.ones_like(features[:, :1])], dim=1)
+    design = torch.cat([features, torch.ones_like(features[:, :1])], dim=1).double()
     gram = design.T @ design
-    ridge_term = ridge * (gram.diagonal().mean() + 1.0) * torch.eye(gram.shape[0], dtype=gram.dtype)
-    return torch.linalg.solve(gram + ridge_term, design.T @ target)
+    scale = gram.diagonal().mean() + 1.0
+    eye = torch.eye(gram.shape[0], dtype=gram.dtype)
+    solution = torch.linalg.solve(gram + ridge * scale * eye, design.T @ target.double())
+    return solution.to(features.dtype)
 
 
 def _projected_loss(
@@ -257,7 +269,8 @@ def train_run(
     for step in range(settings.steps):
         tau = _tau(settings, step)
         x, y = _batch(task, rng, settings.batch)
-        loss = _projected_loss(model, x, y, tau, settings.estimator, noise=True)
+        mode: Mode = "straight" if step >= settings.straight_from * settings.steps else "soft"
+        loss = _projected_loss(model, x, y, tau, mode, noise=True)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
@@ -325,7 +338,7 @@ def fit_output_head(
     model64 = _copy_model(model).double()
     stream = model64.residual_stream(inputs, mode="hard").reshape(-1, model.config.width)
     target = torch.from_numpy(y.reshape(-1)) / model.config.output_scale
-    solution = solve_head(stream, target, ridge=1e-12)
+    solution = solve_head(stream, target, ridge=1e-13)
     model.out_weight.copy_(solution[:-1].to(model.out_weight.dtype))
     model.out_bias.copy_(solution[-1].to(model.out_bias.dtype))
 
@@ -400,6 +413,30 @@ def train(
             f"({outcome.total_seconds:.0f} s); best: {best.exactness.describe()}"
         )
     return outcome
+
+
+def training_record(outcome: TrainOutcome) -> dict[str, Any]:
+    """The checkpoint's ``training`` field (docs/checkpoint.md)."""
+    best = outcome.best
+    settings = best.settings
+    history = best.history
+    return {
+        "seed": best.seed,
+        "steps": settings.steps,
+        "polish_steps": settings.polish_steps,
+        "batch": settings.batch,
+        "lr": settings.lr,
+        "tau_start": settings.tau_start,
+        "tau_end": settings.tau_end,
+        "seconds": round(outcome.total_seconds, 3),
+        "attempts": len(outcome.attempts),
+        "final_soft_loss": history.soft[-1] if history.soft else 0.0,
+        "final_hard_loss": history.hard[-1] if history.hard else 0.0,
+        "exact_fraction": best.exactness.exact_fraction,
+        "rel_mse": min(best.exactness.rel_mse, 1e300),
+        "size": best.size.describe(),
+        "history": history.arrays(),
+    }
 
 
 def _better(a: Exactness, b: Exactness) -> bool:

@@ -87,7 +87,9 @@ class TrainSettings:
     batch: int = 512
     lr: float = 3e-2
     read_lr_scale: float = 0.1
-    estimator: str = "straight"  # "soft" Gumbel-softmax or "straight" (hard forward, soft gradient)
+    # Relaxed (Gumbel-softmax) selections until this fraction of the steps, then
+    # straight-through (hard forward, soft gradient): 0 = straight-through throughout.
+    straight_from: float = 0.5
     weight_decay: float = 1e-4
     tau_start: float = 10.0
     tau_end: float = 0.1

@@ -1,6 +1,7 @@
 """The annealed selection function S(logits, tau) shared by operand reads and attention.
 
-``soft``: Gumbel-softmax with temperature tau (the relaxed training forward).
+``soft``: softmax(logits / tau + g) with Gumbel noise g: as tau falls the logits dominate the
+noise, so the relaxed selection sharpens *and* its samples become deterministic.
 ``hard``: one-hot argmax (the deterministic, hardened model the compiler reads).
 ``straight``: hard forward, soft gradient (straight-through), used in the polish phase.
 Ties in argmax go to the lowest index (torch.argmax), which the lowering relies on.
@@ -32,12 +33,12 @@ def select(
     """Row-wise distributions over the last axis, relaxed or hard per ``mode``."""
     if mode == "hard":
         return one_hot_argmax(logits, dim)
+    scaled = logits / tau
     if noise:
         uniform = torch.rand(logits.shape, generator=generator, dtype=logits.dtype)
         exponential = (-torch.log(uniform.clamp_min(1e-10))).clamp_min(1e-10)
-        gumbel = -torch.log(exponential)
-        logits = logits + gumbel
-    soft = F.softmax(logits / tau, dim=dim)
+        scaled = scaled - torch.log(exponential)
+    soft = F.softmax(scaled, dim=dim)
     if mode == "soft":
         return soft
     hard = one_hot_argmax(soft.detach(), dim)

@@ -1,0 +1,478 @@
+"""emit: build the program module with libcst and format it with black.
+
+The module holds a documented ``def program(xs)`` (docs/tasks.md): it takes the input sequence
+(a number per position, or a tuple per position for multi-channel tasks) of any length and
+returns the list of outputs, computing fed-back outputs itself in a loop. Reads before the start
+are guarded explicitly (``x[t - 1] if t >= 1 else 0``; Python's ``x[-1]`` would wrap). A header
+docstring records the task, the model's hash, the pipeline, the update rule and the verification
+result. Nodes that stay unresolved are embedded as small NumPy functions that repeat the
+hardened network's exact computation, clearly marked as fallbacks. Every identifier comes from
+validated names and every constant becomes a libcst node: no text is pasted into the code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import black
+import libcst as cst
+import numpy as np
+import sympy
+from w2c.passes.sympy_to_cst import Converter
+
+from w2c.ir import (
+    IR,
+    Attend,
+    Expr,
+    FirstPosition,
+    HeadWeights,
+    Input,
+    Node,
+    Output,
+    PrevMatch,
+    Shift,
+    SubMLP,
+    WindowArgExtreme,
+    sym,
+)
+from w2c.pipeline import Context, Pass
+from w2c.tasks import parse_symbol
+
+UNVERIFIED = ("Verification: not run yet.",)
+_DOC_FORBIDDEN = ('"""', "\\")
+
+# ---------------------------------------------------------------------------------------------
+# small libcst builders
+# ---------------------------------------------------------------------------------------------
+
+
+def name(text: str) -> cst.Name:
+    return cst.Name(text)
+
+
+def integer(value: int) -> cst.BaseExpression:
+    return cst.Integer(str(value))
+
+
+def line(statement: cst.BaseSmallStatement) -> cst.SimpleStatementLine:
+    return cst.SimpleStatementLine([statement])
+
+
+def assign(target: str, value: cst.BaseExpression) -> cst.SimpleStatementLine:
+    return line(cst.Assign([cst.AssignTarget(name(target))], value))
+
+
+def call(function: cst.BaseExpression, *args: cst.BaseExpression) -> cst.Call:
+    return cst.Call(function, [cst.Arg(a) for a in args])
+
+
+def method(obj: str, attribute: str, *args: cst.BaseExpression) -> cst.Call:
+    return call(cst.Attribute(name(obj), name(attribute)), *args)
+
+
+def index(seq: str, position: cst.BaseExpression) -> cst.Subscript:
+    return cst.Subscript(name(seq), [cst.SubscriptElement(cst.Index(position))])
+
+
+def t_minus(k: int) -> cst.BaseExpression:
+    if k == 0:
+        return name("t")
+    return cst.BinaryOperation(name("t"), cst.Subtract(), integer(k))
+
+
+def guarded_read(seq: str, lag: int) -> cst.BaseExpression:
+    """``seq[t - lag] if t >= lag else 0``: reads before the start are 0."""
+    if lag == 0:
+        return index(seq, name("t"))
+    test = cst.Comparison(name("t"), [cst.ComparisonTarget(cst.GreaterThanEqual(), integer(lag))])
+    return cst.IfExp(test=test, body=index(seq, t_minus(lag)), orelse=integer(0))
+
+
+def docstring(text: str, indent_hint: str = "") -> cst.SimpleStatementLine:
+    for bad in _DOC_FORBIDDEN:
+        if bad in text:
+            raise ValueError("docstring text may not contain triple quotes or backslashes")
+    if not text.isprintable() and not all(c.isprintable() or c == "\n" for c in text):
+        raise ValueError("docstring text must be printable")
+    del indent_hint
+    return line(cst.Expr(cst.SimpleString(f'"""{text}\n"""')))
+
+
+def float_list(values: np.ndarray) -> cst.BaseExpression:
+    """A (nested) list literal of exact float reprs."""
+    if values.ndim == 0:
+        number = float(values)
+        node: cst.BaseExpression = cst.Float(repr(abs(number)))
+        return cst.UnaryOperation(cst.Minus(), node) if number < 0 else node
+    return cst.List([cst.Element(float_list(v)) for v in values])
+
+
+# ---------------------------------------------------------------------------------------------
+# variable naming
+# ---------------------------------------------------------------------------------------------
+
+
+def symbol_variable(symbol: sympy.Symbol) -> str:
+    """x[t] -> x_t, x[t-2] -> x_t2, y[t-1] -> y_t1; node symbols -> <node>_t."""
+    try:
+        channel, lag = parse_symbol(symbol)
+    except ValueError:
+        return f"{symbol.name}_t"
+    return f"{channel}_t" if lag == 0 else f"{channel}_t{lag}"
+
+
+# ---------------------------------------------------------------------------------------------
+# helper functions embedded in the program
+# ---------------------------------------------------------------------------------------------
+
+WINDOW_HELPER = '''
+def _window_pick(values, keys, t, z, largest, last):
+    """values[j] at the arg-max (largest) or arg-min of keys over j in t-z+1..t; pads read 0."""
+    best_key = None
+    best_value = 0
+    for j in range(t - z + 1, t + 1):
+        key = keys[j] if j >= 0 else 0
+        value = values[j] if j >= 0 else 0
+        better = best_key is None or (key > best_key if largest else key < best_key)
+        if better or (last and key == best_key):
+            best_key, best_value = key, value
+    return best_value
+'''
+
+ATTEND_HELPER = '''
+def _fallback_attend(params, queries, keys, values, t):
+    """FALLBACK: an unresolved head's exact hardened computation (arg-max attention)."""
+    import numpy as np
+
+    bins, limit, pad = params["bins"], params["range"], params["pad"]
+    edges = np.linspace(-limit, limit, bins + 1)
+
+    def encode(v):
+        ramps = np.clip((v - edges[:-1]) / (edges[1] - edges[0]), 0.0, 1.0)
+        return np.append(ramps, v)
+
+    q = np.array(params["q_weight"]) @ encode(queries[t]) + np.array(params["q_bias"])
+    k_weight, k_bias = np.array(params["k_weight"]), np.array(params["k_bias"])
+    scale = np.sqrt(len(params["q_bias"]))
+    best_score, best_value = None, 0.0
+    for j in range(t - pad, t + 1):
+        key = keys[j] if j >= 0 else 0.0
+        score = float(q @ (k_weight @ encode(key) + k_bias)) / scale
+        score += params["rel_bias"][t - j]
+        if best_score is None or score > best_score:
+            best_score, best_value = score, (values[j] if j >= 0 else 0.0)
+    return best_value
+'''
+
+PREV_MATCH_HELPER = '''
+def _prev_match(values, keys, query, t):
+    """values[j] at the last j < t with keys[j] == query; 0 if there is none."""
+    for j in range(t - 1, -1, -1):
+        if keys[j] == query:
+            return values[j]
+    return 0
+'''
+
+
+def _parse_helper(source: str) -> cst.FunctionDef:
+    """A fixed helper written in this file (no checkpoint data), parsed once."""
+    module = cst.parse_module(source.strip() + "\n")
+    statement = module.body[0]
+    assert isinstance(statement, cst.FunctionDef)
+    return statement
+
+
+def mlp_fallback(node: Node, op: SubMLP) -> cst.FunctionDef:
+    """The hardened sub-MLP as NumPy: relu(u @ w1 + b1) @ w2 + b2 with its exact weights."""
+    params = [cst.Param(name(f"u{i}")) for i in range(len(op.inputs))]
+    inputs = cst.List([cst.Element(name(f"u{i}")) for i in range(len(op.inputs))])
+    body = [
+        docstring(
+            f"FALLBACK (unresolved sub-MLP {node.name}): the hardened network's exact computation."
+        ),
+        line(cst.Import([cst.ImportAlias(name("numpy"), cst.AsName(name("np")))])),
+        assign("w1", method("np", "array", float_list(op.w1))),
+        assign("b1", method("np", "array", float_list(op.b1))),
+        assign("w2", method("np", "array", float_list(op.w2))),
+        assign(
+            "hidden",
+            method(
+                "np",
+                "maximum",
+                cst.BinaryOperation(
+                    cst.BinaryOperation(
+                        method("np", "array", inputs), cst.MatrixMultiply(), name("w1")
+                    ),
+                    cst.Add(),
+                    name("b1"),
+                ),
+                cst.Float("0.0"),
+            ),
+        ),
+        line(
+            cst.Return(
+                call(
+                    name("float"),
+                    cst.BinaryOperation(
+                        cst.BinaryOperation(name("hidden"), cst.MatrixMultiply(), name("w2")),
+                        cst.Add(),
+                        float_list(np.array(op.b2)),
+                    ),
+                )
+            )
+        ),
+    ]
+    return cst.FunctionDef(
+        name=name(f"_fallback_{node.name}"),
+        params=cst.Parameters(params),
+        body=cst.IndentedBlock(body),
+    )
+
+
+def head_params(weights: HeadWeights) -> cst.Dict:
+    """A dict literal of a head's parameters (numbers only)."""
+
+    def entry(key: str, value: cst.BaseExpression) -> cst.DictElement:
+        return cst.DictElement(cst.SimpleString(repr(key)), value)
+
+    return cst.Dict(
+        [
+            entry("bins", integer(weights.ple_bins)),
+            entry("range", float_list(np.array(weights.ple_range))),
+            entry("pad", integer(weights.pad)),
+            entry("q_weight", float_list(weights.q_weight)),
+            entry("q_bias", float_list(weights.q_bias)),
+            entry("k_weight", float_list(weights.k_weight)),
+            entry("k_bias", float_list(weights.k_bias)),
+            entry("rel_bias", float_list(weights.rel_bias)),
+        ]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# the program
+# ---------------------------------------------------------------------------------------------
+
+
+class ProgramBuilder:
+    def __init__(self, ir: IR) -> None:
+        self.ir = ir
+        self.task = ir.task
+        self.helpers: dict[str, cst.FunctionDef] = {}
+        self.constants: dict[str, cst.BaseExpression] = {}
+        self.bound: set[str] = set()
+        self.imports: set[str] = set()
+        output = ir.node(ir.output).op
+        assert isinstance(output, Output)
+        self.output = output
+        self.rule = output.rule if output.rule is not None else self._unsimplified_rule()
+        self.kept = [n for n in ir.nodes if n.name != ir.output and not isinstance(n.op, Input)]
+        self.inputs = [n for n in ir.nodes if isinstance(n.op, Input)]
+
+    def _unsimplified_rule(self) -> sympy.Expr:
+        """Without simplify, the output is its weighted sum over named nodes."""
+        total = sum((w * sym(n) for n, w in self.output.terms), sympy.Float(self.output.bias))
+        return self.output.scale * total
+
+    # ---- values of nodes at time t -------------------------------------------------------
+
+    def value_at_t(self, node_name: str) -> cst.BaseExpression:
+        node = self.ir.node(node_name)
+        if isinstance(node.op, Input):
+            return guarded_read(node.op.channel, node.op.lag)
+        return name(f"{node_name}_t")
+
+    def history(self, node_name: str) -> tuple[str, int]:
+        """(list holding the node's past values, extra lag to read it at)."""
+        node = self.ir.node(node_name)
+        if isinstance(node.op, Input):
+            return node.op.channel, node.op.lag
+        return node_name, 0
+
+    def converter(self, mapping: dict[sympy.Symbol, str]) -> Converter:
+        return Converter(mapping, self.imports.add)
+
+    def compute(self, node: Node) -> list[cst.BaseStatement]:
+        op = node.op
+        target = f"{node.name}_t"
+        if isinstance(op, Expr):
+            mapping = {sym(a): f"{a}_t" for a in op.args}
+            bindings = []
+            for arg in op.args:
+                if isinstance(self.ir.node(arg).op, Input) and f"{arg}_t" not in self.bound:
+                    bindings.append(assign(f"{arg}_t", self.value_at_t(arg)))
+                    self.bound.add(f"{arg}_t")
+            return [*bindings, assign(target, self.converter(mapping)(op.expr))]
+        if isinstance(op, Shift):
+            seq, lag = self.history(op.src)
+            return [assign(target, guarded_read(seq, lag + op.k))]
+        if isinstance(op, FirstPosition):
+            seq, lag = self.history(op.value)
+            return [assign(target, guarded_read(seq, lag) if lag else index(seq, integer(0)))]
+        if isinstance(op, WindowArgExtreme):
+            self.helpers["_window_pick"] = _parse_helper(WINDOW_HELPER)
+            values, vlag = self.history(op.value)
+            keys, klag = self.history(op.key)
+            if vlag or klag:
+                raise ValueError("windowed heads over delayed inputs are not emitted yet")
+            args = [
+                name(values),
+                name(keys),
+                name("t"),
+                integer(op.z),
+                name("True" if op.kind == "max" else "False"),
+                name("True" if op.tie == "last" else "False"),
+            ]
+            return [assign(target, call(name("_window_pick"), *args))]
+        if isinstance(op, PrevMatch):
+            self.helpers["_prev_match"] = _parse_helper(PREV_MATCH_HELPER)
+            values, _ = self.history(op.value)
+            keys, _ = self.history(op.key)
+            query = self.value_at_t(op.query)
+            args = [name(values), name(keys), query, name("t")]
+            return [assign(target, call(name("_prev_match"), *args))]
+        if isinstance(op, SubMLP):
+            helper = mlp_fallback(node, op)
+            self.helpers[helper.name.value] = helper
+            args = [self.value_at_t(a) for a in op.inputs]
+            return [assign(target, call(helper.name, *args))]
+        if isinstance(op, Attend):
+            if op.weights is None:
+                raise ValueError(f"unresolved head {node.name} carries no weights to embed")
+            self.helpers["_fallback_attend"] = _parse_helper(ATTEND_HELPER)
+            constant = f"_PARAMS_{node.name}"
+            self.constants[constant] = head_params(op.weights)
+            histories = [self.history(a) for a in (op.query, op.key, op.value)]
+            if any(lag for _, lag in histories):
+                raise ValueError("fallback heads over delayed inputs are not emitted yet")
+            args = [name(constant), *(name(seq) for seq, _ in histories), name("t")]
+            return [assign(target, call(name("_fallback_attend"), *args))]
+        raise ValueError(f"cannot emit {type(op).__name__}")
+
+    # ---- assembling -----------------------------------------------------------------------
+
+    def loop_body(self) -> list[cst.BaseStatement]:
+        body: list[cst.BaseStatement] = []
+        task_symbols = sorted(
+            (s for s in self.rule.free_symbols if _is_task_symbol(s)),
+            key=lambda s: (parse_symbol(s)[0], parse_symbol(s)[1]),
+        )
+        for symbol in task_symbols:
+            channel, lag = parse_symbol(symbol)
+            body.append(assign(symbol_variable(symbol), guarded_read(channel, lag)))
+            self.bound.add(symbol_variable(symbol))
+        for node in self.kept:
+            body.extend(self.compute(node))
+            body.append(line(cst.Expr(method(node.name, "append", name(f"{node.name}_t")))))
+        mapping = {s: symbol_variable(s) for s in self.rule.free_symbols}
+        result = self.converter(mapping)(self.rule)
+        body.append(line(cst.Expr(method("y", "append", result))))
+        return body
+
+    def program(self, doc: str) -> cst.FunctionDef:
+        body: list[cst.BaseStatement] = [docstring(doc)]
+        channels = self.task.channels
+        if len(channels) == 1:
+            body.append(assign(channels[0], call(name("list"), name("xs"))))
+        else:
+            for position, channel in enumerate(channels):
+                element = cst.Subscript(
+                    name("v"), [cst.SubscriptElement(cst.Index(integer(position)))]
+                )
+                comp = cst.ListComp(
+                    element,
+                    cst.CompFor(target=name("v"), iter=name("xs")),
+                )
+                body.append(assign(channel, comp))
+        body.append(assign("y", cst.List([])))
+        for node in self.kept:
+            body.append(assign(node.name, cst.List([])))
+        loop = cst.For(
+            target=name("t"),
+            iter=call(name("range"), call(name("len"), name(channels[0]))),
+            body=cst.IndentedBlock(self.loop_body()),
+        )
+        body.extend([loop, line(cst.Return(name("y")))])
+        return cst.FunctionDef(
+            name=name("program"),
+            params=cst.Parameters([cst.Param(name("xs"))]),
+            body=cst.IndentedBlock(body),
+        )
+
+
+def _is_task_symbol(symbol: sympy.Basic) -> bool:
+    try:
+        parse_symbol(symbol)  # type: ignore[arg-type]
+    except ValueError:
+        return False
+    return True
+
+
+def header_text(ir: IR, context: Context, verification: Sequence[str], fallbacks: int) -> str:
+    from w2c import __version__
+
+    rule = ir.node(ir.output).op.rule  # type: ignore[union-attr]
+    lines = [
+        f"Program compiled by w2c {__version__} from a Discrete Transformer.",
+        "",
+        f"Task: {ir.task.name}",
+        f"Model sha256: {context.model_hash or 'unknown'}",
+        f"Pipeline: {', '.join(context.pipeline)}",
+        f"Update rule: y[t] = {rule if rule is not None else 'not simplified'}",
+    ]
+    if fallbacks:
+        lines.append(
+            f"PARTIAL: {fallbacks} unresolved node(s) are embedded as marked NumPy fallbacks."
+        )
+    lines += ["", *verification]
+    return "\n".join(lines)
+
+
+def program_doc(ir: IR) -> str:
+    task = ir.task
+    if len(task.channels) == 1:
+        shape = "a sequence of numbers, one per position"
+    else:
+        shape = f"a sequence of tuples ({', '.join(task.channels)}), one per position"
+    feedback = (
+        " Outputs are fed back: y[t-1] is this function's own previous output."
+        if (task.feedback)
+        else ""
+    )
+    return (
+        f"The outputs of {task.name} for the input sequence xs.\n\n"
+        f"    xs: {shape}, any length.\n"
+        "    Returns the list of outputs y[0..T-1]; reads before the start of the sequence"
+        f" are 0.{feedback}"
+    )
+
+
+def render(ir: IR, context: Context, verification: Sequence[str] = UNVERIFIED) -> str:
+    """The program's source text (deterministic for the same IR and context)."""
+    builder = ProgramBuilder(ir)
+    program = builder.program(program_doc(ir))
+    fallbacks = sum(1 for n in builder.kept if isinstance(n.op, (SubMLP, Attend)))
+    body: list[cst.BaseStatement | cst.BaseCompoundStatement] = [
+        docstring(header_text(ir, context, verification, fallbacks))
+    ]
+    for module_name in sorted(builder.imports):
+        body.append(line(cst.Import([cst.ImportAlias(name(module_name))])))
+    for key in sorted(builder.constants):
+        body.append(assign(key, builder.constants[key]))
+    body.extend(builder.helpers[key] for key in sorted(builder.helpers))
+    body.append(program)
+    code = cst.Module(body=body).code
+    return black.format_str(code, mode=black.Mode())
+
+
+def count_fallbacks(ir: IR) -> int:
+    return sum(1 for n in ir.nodes if isinstance(n.op, (SubMLP, Attend)))
+
+
+def run(ir: IR, context: Context) -> IR:
+    from dataclasses import replace
+
+    return replace(ir, source=render(ir, context))
+
+
+PASS = Pass("emit", run, __doc__.splitlines()[0])

@@ -1,0 +1,56 @@
+"""infer_domains: the value set or interval of every node.
+
+Inputs get exact domains from the task (an integer range, bits, a real interval; the feedback
+input y[t-1] from the task's declared output domain when there is one). Every other node gets
+the set of values it took in the traces (a finite set when at most 256 distinct values occur,
+else an interval), marked as observed rather than exact. Reads before the start add 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from w2c.ir import IR, DomainInfo, Input, Node
+from w2c.pipeline import Context, Pass
+from w2c.tasks import IntRange
+
+MAX_VALUES = 256
+
+
+def observed(values: np.ndarray) -> DomainInfo:
+    """The domain seen in a trace."""
+    flat = np.asarray(values, dtype=float).ravel()
+    unique = np.unique(np.round(flat, 9))
+    integer = bool(np.all(unique == np.round(unique)))
+    finite = tuple(float(v) for v in unique) if len(unique) <= MAX_VALUES else None
+    return DomainInfo(finite, float(unique.min()), float(unique.max()), integer, exact=False)
+
+
+def _input_domain(node: Node, op: Input, context: Context) -> DomainInfo:
+    task = context.task
+    domain = task.output if op.channel == "y" else task.inputs[task.channels.index(op.channel)]
+    if domain is None:
+        return observed(context.traces.values[node.name])
+    lo, hi = domain.bounds
+    if op.lag > 0:  # reads before the start are 0
+        lo, hi = min(lo, 0.0), max(hi, 0.0)
+    if isinstance(domain, IntRange) and domain.size <= MAX_VALUES:
+        values = set(domain.values().tolist()) | ({0.0} if op.lag > 0 else set())
+        return DomainInfo(tuple(sorted(values)), lo, hi, True, exact=True)
+    return DomainInfo(None, lo, hi, isinstance(domain, IntRange), exact=True)
+
+
+def run(ir: IR, context: Context) -> IR:
+    nodes = []
+    for node in ir.nodes:
+        if isinstance(node.op, Input):
+            domain = _input_domain(node, node.op, context)
+        elif node.name in context.traces.values:
+            domain = observed(context.traces.values[node.name])
+        else:
+            domain = node.domain
+        nodes.append(Node(node.name, node.op, domain, node.evidence))
+    return ir.with_nodes(nodes)
+
+
+PASS = Pass("infer_domains", run, __doc__.splitlines()[0])

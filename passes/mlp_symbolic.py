@@ -1,0 +1,66 @@
+"""mlp_symbolic: symbolic regression of each sub-MLP from its traced input/output pairs.
+
+The operands' traced values (model units) and the sub-MLP's traced output go to the selected
+backend of ``w2c.sr`` (``library`` by default: in-process, deterministic). A fit within the
+backend's tolerance replaces the node by an Expr over its operands, carrying the fit's evidence;
+otherwise the node stays unresolved (emitted as a marked NumPy fallback) and is reported.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from w2c.ir import IR, DomainInfo, Expr, Node, SubMLP, sym
+from w2c.pipeline import Context, Pass
+from w2c.sr import OperandDomain, default_tolerance, fit
+
+
+def operand_domain(domain: DomainInfo | None, values: np.ndarray) -> OperandDomain:
+    if domain is None:
+        finite = np.unique(values)
+        return OperandDomain(None, float(finite.min()), float(finite.max()), False)
+    return OperandDomain(domain.values, domain.lo, domain.hi, domain.integer)
+
+
+def resolve_mlp(ir: IR, node: Node, op: SubMLP, context: Context) -> Node:
+    values = context.traces.values
+    inputs = np.stack([values[name].ravel() for name in op.inputs], axis=1)
+    outputs = values[node.name].ravel()
+    domains = [operand_domain(ir.node(name).domain, values[name]) for name in op.inputs]
+    symbols = [sym(name) for name in op.inputs]
+    result = fit(
+        inputs,
+        outputs,
+        symbols,
+        domains,
+        backend=context.options.sr_backend,
+        seed=context.options.seed,
+        time_limit=context.options.sr_time_limit,
+    )
+    tolerance = default_tolerance(outputs)
+    evidence = dict(node.evidence)
+    evidence.update(
+        backend=result.backend,
+        max_abs_error=result.max_abs_error,
+        rmse=result.rmse,
+        samples=result.samples,
+        complexity=result.complexity,
+        tolerance=tolerance,
+        fit=str(result.expr),
+        sr_seconds=result.seconds,
+    )
+    if result.max_abs_error <= tolerance:
+        evidence["method"] = "mlp_symbolic"
+        return Node(node.name, Expr(result.expr, op.inputs), node.domain, evidence)
+    evidence["method"] = "unresolved"
+    return Node(node.name, op, node.domain, evidence)
+
+
+def run(ir: IR, context: Context) -> IR:
+    return ir.with_nodes(
+        resolve_mlp(ir, node, node.op, context) if isinstance(node.op, SubMLP) else node
+        for node in ir.nodes
+    )
+
+
+PASS = Pass("mlp_symbolic", run, __doc__.splitlines()[0])

@@ -1,0 +1,144 @@
+"""Lowering: a hardened Discrete Transformer becomes IR nodes plus trace tables.
+
+The traces are every node's values on a sample of task inputs, run closed-loop for feedback
+tasks (the model's own outputs fed back, rounded for integer tasks), so passes see exactly what
+the hardened model computes. Bit-like tasks whose full input space is small are traced on every
+sequence; others on a seeded random sample plus edge sequences.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+import torch
+
+from w2c.checkpoint import FEEDBACK_INPUT, Checkpoint
+from w2c.ir import IR, Attend, Expr, HeadWeights, Input, Node, Output, SubMLP, TaskInfo, sym
+from w2c.model.network import DiscreteTransformer, LayerTrace
+from w2c.tasks import IntRange, Task, shift
+
+EXHAUSTIVE_TRACE_LIMIT = 4096
+
+
+@dataclass(frozen=True)
+class Traces:
+    """What the hardened model computed on the traced inputs."""
+
+    inputs: dict[str, np.ndarray]  # channel -> [B, T] task units; "y" = outputs fed back
+    values: dict[str, np.ndarray]  # node name -> [B, T] (model units)
+    attention: dict[str, np.ndarray]  # head node -> [B, T] attended time (negative = pad)
+    samples: int
+
+
+def trace_inputs(task: Task, samples: int, seed: int) -> np.ndarray:
+    """x[B, T, C]: every sequence when few, else random draws plus constant edge sequences."""
+    domains = task.inputs
+    if all(isinstance(d, IntRange) for d in domains):
+        count = 1
+        for d in domains:
+            count *= d.size**task.length
+        if count <= EXHAUSTIVE_TRACE_LIMIT:
+            points = list(itertools.product(*[d.values() for d in domains]))
+            grid = itertools.product(points, repeat=task.length)
+            return np.array(list(grid), dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    x = task.sample(rng, samples)
+    edges = [
+        np.stack([np.full(task.length, v) for v in combo], axis=-1)
+        for combo in itertools.product(*[sorted(set(d.bounds)) for d in domains])
+    ]
+    return np.concatenate([x, np.array(edges)], axis=0)
+
+
+def _closed_loop(model: DiscreteTransformer, task: Task, x: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(model outputs, fed-back outputs) with the model in float64."""
+    xt = torch.from_numpy(x)
+    y = model.run_closed_loop(xt, task.feedback, round_feedback=task.discrete).numpy()
+    fed = np.round(y) if task.discrete else y
+    return y, fed
+
+
+def lower(
+    checkpoint: Checkpoint, task: Task, samples: int = 2048, seed: int = 0
+) -> tuple[IR, Traces]:
+    """The IR of the checkpoint's hardened model and its trace tables on ``task``'s inputs."""
+    model = DiscreteTransformer(checkpoint.config)
+    model.load_state_dict(checkpoint.model.state_dict())
+    model = model.double().eval()
+    cfg = model.config
+    x = trace_inputs(task, samples, seed)
+    with torch.no_grad():
+        y, fed = _closed_loop(model, task, x)
+        stream_in = np.concatenate([x, shift(fed, 1)[..., None]], axis=-1) if task.feedback else x
+        layer_traces: list[LayerTrace] = []
+        model.residual_stream(torch.from_numpy(stream_in), mode="hard", traces=layer_traces)
+
+    inputs = {c: x[..., i] for i, c in enumerate(task.channels)}
+    if task.feedback:
+        inputs["y"] = fed
+    nodes: list[Node] = []
+    values: dict[str, np.ndarray] = {}
+    stream: list[str] = []  # stream variable index -> node name
+
+    for index, name in enumerate(cfg.input_names):
+        op = Input("y", 1) if (task.feedback and name == FEEDBACK_INPUT) else Input(name, 0)
+        nodes.append(Node(name, op))
+        values[name] = stream_in[..., index]
+        scale = cfg.input_scales[index]
+        if scale != 1.0:
+            scaled = f"{name}_scaled"
+            factor = 1 / sympy.nsimplify(scale, rational=True)
+            nodes.append(Node(scaled, Expr(factor * sym(name), (name,))))
+            values[scaled] = values[name] / scale
+            stream.append(scaled)
+        else:
+            stream.append(name)
+
+    attention: dict[str, np.ndarray] = {}
+    for layer_index, (spec, trace) in enumerate(zip(cfg.layers, layer_traces, strict=True)):
+        layer = model.layers[layer_index]
+        new_names: list[str] = []
+        for h in range(spec.heads):
+            name = f"attn_L{layer_index}H{h}"
+            q, k, v = (stream[i] for i in trace.head_reads[h].tolist())
+            weights = HeadWeights(
+                q_weight=layer.q_weight[h].detach().numpy().copy(),
+                q_bias=layer.q_bias[h].detach().numpy().copy(),
+                k_weight=layer.k_weight[h].detach().numpy().copy(),
+                k_bias=layer.k_bias[h].detach().numpy().copy(),
+                rel_bias=layer.rel_bias[h].detach().numpy().copy(),
+                ple_bins=cfg.ple_bins,
+                ple_range=cfg.ple_range,
+                pad=cfg.pad,
+            )
+            nodes.append(Node(name, Attend(q, k, v, layer_index, h, weights)))
+            values[name] = trace.outputs[..., h].numpy()
+            attention[name] = trace.attention[:, h, :].numpy() - cfg.pad
+            new_names.append(name)
+        stream.extend(new_names)
+        for m in range(spec.mlps):
+            name = f"mlp_L{layer_index}M{m}"
+            operands = tuple(stream[i] for i in trace.mlp_reads[m].tolist())
+            op = SubMLP(
+                operands,
+                layer_index,
+                m,
+                w1=layer.w1[m].detach().numpy().copy(),
+                b1=layer.b1[m].detach().numpy().copy(),
+                w2=layer.w2[m].detach().numpy().copy(),
+                b2=float(layer.b2[m].detach()),
+            )
+            nodes.append(Node(name, op))
+            values[name] = trace.outputs[..., spec.heads + m].numpy()
+            stream.append(name)
+
+    weights = model.out_weight.detach().numpy()
+    terms = tuple((stream[i], float(w)) for i, w in enumerate(weights))
+    nodes.append(Node("y", Output(terms, float(model.out_bias), cfg.output_scale)))
+    values["y"] = y
+    info = TaskInfo(task.name, tuple(task.channels), task.feedback, task.length, task.discrete)
+    ir = IR(info, tuple(nodes), "y")
+    return ir, Traces(inputs, values, attention, int(x.shape[0]))
