@@ -7,6 +7,9 @@ sympy-equal to the truth or equal to it on every domain point (|a - b| is xor on
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -223,3 +226,25 @@ def test_integer_domain_claim_is_checked_against_the_samples() -> None:
     y = x[:, 0] + x[:, 1]
     result = fit(x, y, (A, B), [OperandDomain(None, 0, 1, True)] * 2)
     assert result.expr == A + B
+
+
+def test_same_srepr_across_processes_and_hash_seeds() -> None:
+    code = (
+        "import numpy as np, sympy\n"
+        "from w2c.sr import OperandDomain, fit\n"
+        "rng = np.random.default_rng(3)\n"
+        "x = rng.uniform(0, 1, (300, 2)); y = rng.normal(size=300)\n"  # nothing fits: full search
+        "r = fit(x, y, sympy.symbols('a b'), [OperandDomain.interval(0, 1)] * 2, time_limit=0.3)\n"
+        "print(sympy.srepr(r.expr), r.candidates_tried)\n"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    ]
+    assert runs[0] == runs[1] and runs[0].strip()

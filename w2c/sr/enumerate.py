@@ -114,9 +114,13 @@ class TreeSearch:
         return memo[node_id]
 
 
-def search_trees(problem: Problem, time_limit: float) -> TreeSearch:
-    """Enumerate trees by size until one fits within tolerance or the budget is spent."""
-    return _Enumerator(problem, time_limit).run()
+def search_trees(problem: Problem, time_limit: float, started: float | None = None) -> TreeSearch:
+    """Enumerate trees by size until one fits within tolerance or the budget is spent.
+
+    The budget comes from ``time_limit`` alone (so it is the same on every run); the safety
+    deadline counts from ``started`` (time.monotonic(); default now).
+    """
+    return _Enumerator(problem, time_limit, time.monotonic() if started is None else started).run()
 
 
 def wrapper_basis(x: np.ndarray, linear: bool) -> np.ndarray:
@@ -148,13 +152,13 @@ def allows_linear_part(problem: Problem) -> bool:
 class _Enumerator:
     """One enumeration run; ids[s] / values[s] hold the trees of size s and their screen values."""
 
-    def __init__(self, problem: Problem, time_limit: float) -> None:
+    def __init__(self, problem: Problem, time_limit: float, started: float) -> None:
         self.problem = problem
         index = subsample_index(np.column_stack([problem.x, problem.y]), SCREEN_ROWS, problem.seed)
         self.screen_x = problem.x[index]
         self.screen_y = problem.y[index]
         self.budget = max(1, int(CANDIDATES_PER_SECOND * time_limit))
-        self.deadline = time.monotonic() + SAFETY_FACTOR * time_limit
+        self.deadline = started + SAFETY_FACTOR * time_limit
         self.result = TreeSearch()
         self.ids: dict[int, np.ndarray] = {}
         self.values: dict[int, np.ndarray] = {}

@@ -31,8 +31,7 @@ def fit_library(problem: Problem, time_limit: float) -> Candidate:
     subsets = best_subset(features, problem.y, problem.tolerance, core)
     if subsets.within is not None:
         return Candidate(_subset_expr(problem, features, subsets.within.indices), subsets.tried)
-    remaining = max(0.0, time_limit - (time.monotonic() - start))
-    trees = search_trees(problem, remaining)
+    trees = search_trees(problem, time_limit, start)
     tried = subsets.tried + trees.tried
     if trees.within is not None:
         return Candidate(_tree_expr(problem, trees, trees.within.node), tried)
