@@ -4,7 +4,8 @@ pyoperon is an optional extra, imported only when this backend runs. Operon sear
 front of (R², length) with NSGA-II; every front model is parsed (w2c.sr.parse), its constants
 refit (w2c.sr.refine), and the shortest model within tolerance wins (else the most accurate).
 The budget is a fixed number of generations and evaluations scaled by ``time_limit``, so the run
-is deterministic; Operon's own wall-clock cap is only a safety stop at 3x ``time_limit``.
+is deterministic; Operon's own wall-clock cap is only a safety stop at SAFETY_FACTOR (4) x
+``time_limit``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from w2c.errors import InputError
+from w2c.sr.enumerate import SAFETY_FACTOR
 from w2c.sr.library import Candidate
 from w2c.sr.refine import choose_model, gp_names, gp_points
 from w2c.sr.samples import Problem
@@ -63,7 +65,7 @@ def fit_operon(problem: Problem, time_limit: float) -> Candidate:
         optimizer_iterations=5,
         n_threads=1,
         random_state=problem.seed,
-        max_time=max(1, math.ceil(3 * time_limit)),
+        max_time=max(1, math.ceil(SAFETY_FACTOR * time_limit)),
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "Model contains no variables" for constant models
