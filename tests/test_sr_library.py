@@ -248,3 +248,11 @@ def test_same_srepr_across_processes_and_hash_seeds() -> None:
         for seed in ("1", "2")
     ]
     assert runs[0] == runs[1] and runs[0].strip()
+
+
+@pytest.mark.parametrize("offset", [1e3, 1e5])
+def test_operands_with_a_large_offset(offset: float) -> None:
+    x = RNG.uniform(offset, offset + 1, (1000, 2))
+    domains = [OperandDomain.interval(offset, offset + 1)] * 2
+    assert fit(x, 2 * x[:, 0] - x[:, 1] + 3, (A, B), domains).expr == 2 * A - B + 3
+    assert fit(x, 2 * x[:, 0] - x[:, 1], (A, B), domains).expr == 2 * A - B

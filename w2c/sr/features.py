@@ -67,9 +67,8 @@ def core_terms(problem: Problem, x: np.ndarray) -> list[Feature]:
     """Every core candidate feature in the fixed order documented in docs/sr.md."""
     ops = operand_terms(problem, x)
     pairs = list(combinations(range(len(ops)), 2))
-    one = leaf(sympy.Integer(1), np.ones(len(x)))
     minus_one = leaf(sympy.Integer(-1), -np.ones(len(x)))
-    terms = [one, *ops]
+    terms = list(ops)
     terms += [apply(MUL, ops[i], ops[j]) for i, j in pairs]
     terms += [apply(MUL, v, v) for v in ops]
     if len(ops) == 3:
@@ -113,13 +112,19 @@ def integer_terms(problem: Problem, x: np.ndarray) -> list[Feature]:
 
 
 def distinct(terms: list[Feature]) -> list[int]:
-    """Indices of the features kept: zero or non-finite columns and columns that repeat an
-    earlier one up to scale are dropped (the first, simpler one is kept)."""
+    """Indices of the features kept. The intercept is always fitted, so columns are compared
+    centred: constant columns (relu(-a) on a >= 0, a constant operand) are dropped, and so are
+    columns that repeat an earlier one up to scale and offset (on bits 1 - a and a, |a| and a,
+    min(a, b) and a*b); the first, simpler one is kept."""
+    if not terms:
+        return []
     columns = np.column_stack([t.values for t in terms])
     with np.errstate(all="ignore"):
-        norms = np.linalg.norm(columns, axis=0)
-        usable = np.isfinite(norms) & (norms > 0)
-        unit = np.where(usable, columns / np.where(usable, norms, 1.0), 0.0)
+        centred = columns - columns.mean(axis=0)
+        norms = np.linalg.norm(centred, axis=0)
+        scale = np.maximum(np.max(np.abs(columns), axis=0), 1e-300)
+        usable = np.isfinite(norms) & (norms > 1e-12 * scale * np.sqrt(len(columns)))
+        unit = np.where(usable, centred / np.where(usable, norms, 1.0), 0.0)
     cosine = np.abs(unit.T @ unit)
     kept: list[int] = []
     for index in np.flatnonzero(usable).tolist():

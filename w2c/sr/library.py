@@ -12,7 +12,7 @@ from w2c.sr.enumerate import TreeSearch, search_trees
 from w2c.sr.features import library
 from w2c.sr.rational import linear_combination
 from w2c.sr.samples import Problem
-from w2c.sr.subsets import SubsetSearch, best_subset, subset_columns
+from w2c.sr.subsets import SubsetSearch, best_subset
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,10 @@ def fit_library(problem: Problem, time_limit: float) -> Candidate:
 
 
 def _subset_expr(problem: Problem, features: list, indices: tuple[int, ...]) -> sympy.Expr:
-    columns = subset_columns(features, indices)
-    exprs = [features[i].expr for i in indices]
-    return linear_combination(columns, exprs, problem.y, problem.tolerance)[0]
+    """The subset's features plus the always-fitted intercept, coefficients snapped."""
+    columns = [features[i].values for i in indices] + [np.ones(len(problem.y))]
+    exprs = [features[i].expr for i in indices] + [sympy.Integer(1)]
+    return linear_combination(np.column_stack(columns), exprs, problem.y, problem.tolerance)[0]
 
 
 def _tree_expr(problem: Problem, trees: TreeSearch, node: int) -> sympy.Expr:
@@ -58,8 +59,6 @@ def _most_accurate(
 ) -> sympy.Expr:
     """Nothing fits: the lower max-abs error of the two stages (the subset on a tie)."""
     subset, tree = subsets.most_accurate, trees.most_accurate
-    if subset is None and tree is None:
-        return sympy.Float(float(np.mean(problem.y)))
-    if tree is None or (subset is not None and subset.error <= tree.error):
+    if tree is None or subset.error <= tree.error:
         return _subset_expr(problem, features, subset.indices)
     return _tree_expr(problem, trees, tree.node)

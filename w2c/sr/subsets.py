@@ -1,14 +1,18 @@
 """Sparse best-subset linear regression over the feature library.
 
-Subsets of 1, 2, 3, 4 features are scored in batches through the Gram matrix of the unit-scaled
-columns (one small solve per subset). At each size the *core* features (everything but the
-floor/mod ones) are searched first, exhaustively; then subsets that use at least one integer
+Every fit has a free intercept (it is not counted as a term): the columns and the target are
+centred, which also keeps the normal equations well conditioned when operands carry a large
+offset. The intercept alone is tried first; then subsets of 1, 2, 3, 4 features are scored in
+batches through the Gram matrix of the centred, unit-scaled columns (one small solve per subset).
+At each size the *core* features (everything but the floor/mod ones) are searched first,
+exhaustively; then subsets that use at least one integer
 feature, exhaustively while their count stays under EXHAUSTIVE_LIMIT and by a beam over the best
 smaller subsets beyond it. So mod/floor forms never displace a plain form of the same size
 (a + b is not written mod(a + b, 2) + 2 floor((a + b)/2)).
 
 The sum of squared errors is only a filter (max-abs <= tol implies SSE <= n * tol**2); each
-surviving subset is refit by least squares on its raw columns and judged by its max-abs error.
+surviving subset is refit by least squares on its centred columns and judged by its max-abs
+error.
 """
 
 from __future__ import annotations
@@ -67,18 +71,21 @@ def best_subset(
     ``core``: the first ``core`` features are preferred at equal size (default: all are core).
     """
     if not features:
-        return SubsetSearch(None, None, 0)
+        error = max_abs(y - y.mean())
+        fit = SubsetFit((), error, 0)
+        return SubsetSearch(fit if error <= tolerance else None, fit, 0)
     return _Search(features, y, tolerance, len(features) if core is None else core).run()
 
 
 class _Search:
     def __init__(self, features: list[Feature], y: np.ndarray, tolerance: float, core: int):
-        self.columns = np.column_stack([f.values for f in features])
+        columns = np.column_stack([f.values for f in features])
+        self.columns = columns - columns.mean(axis=0)  # centred: the intercept is always free
         unit = self.columns / np.linalg.norm(self.columns, axis=0)
+        self.y = y - y.mean()
         self.gram = unit.T @ unit
-        self.projection = unit.T @ y
-        self.energy = float(y @ y)
-        self.y = y
+        self.projection = unit.T @ self.y
+        self.energy = float(self.y @ self.y)
         self.costs = np.array([f.size for f in features])
         self.tolerance = tolerance
         self.quantum = ERROR_QUANTUM * tolerance
@@ -89,6 +96,9 @@ class _Search:
         self.most_accurate: SubsetFit | None = None
 
     def run(self) -> SubsetSearch:
+        self.most_accurate = SubsetFit((), max_abs(self.y), 0)  # the intercept alone
+        if self.most_accurate.error <= self.tolerance:
+            return SubsetSearch(self.most_accurate, self.most_accurate, self.tried)
         core_beam: np.ndarray | None = None
         full_beam: np.ndarray | None = None
         for size in range(1, min(MAX_TERMS, self.count) + 1):
@@ -174,8 +184,3 @@ def _batched_sse(
         coefficients[valid] = np.linalg.solve(block[valid], rhs[valid][..., None])[..., 0]
     sse = np.maximum(energy - np.einsum("ij,ij->i", coefficients, rhs), 0.0)
     return sse, valid
-
-
-def subset_columns(features: list[Feature], indices: tuple[int, ...]) -> np.ndarray:
-    """The raw columns (n, len(indices)) of a subset, for the final rational snapping."""
-    return np.column_stack([features[i].values for i in indices])
