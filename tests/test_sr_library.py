@@ -65,6 +65,7 @@ CASES = [
     ("parity3", sympy.Mod(A + B + C, 2), [BITS, BITS, BITS]),
     ("relu(a+b) (tree)", sympy.Max(0, A + B), [SIGNED, SIGNED]),
     ("a*relu(b) (tree)", A * sympy.Max(0, B), [SIGNED, SIGNED]),
+    ("relu(a+b)-c (tree + linear part)", sympy.Max(0, A + B) - C, [SIGNED100] * 3),
 ]
 
 

@@ -11,8 +11,8 @@ import sympy
 from w2c.errors import InputError
 from w2c.sr import operon_backend, pysr_backend
 from w2c.sr.exprs import complexity, evaluate, max_abs_and_rmse, normalise_floats
-from w2c.sr.library import Candidate, fit_library
-from w2c.sr.records import Fit, OperandDomain
+from w2c.sr.library import fit_library
+from w2c.sr.records import Candidate, Fit, OperandDomain
 from w2c.sr.samples import Problem, prepare
 
 BACKENDS: dict[str, Callable[[Problem, float], Candidate]] = {

@@ -51,7 +51,7 @@ _EXPONENT_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 @dataclass(frozen=True)
 class TreeFit:
-    """An enumerated tree (node id) with its affine-wrapped max-abs error on the fitting points."""
+    """An enumerated tree (node id) with its wrapped max-abs error on the fitting points."""
 
     node: int
     error: float
@@ -128,9 +128,9 @@ def search_trees(problem: Problem, time_limit: float, started: float | None = No
 def wrapper_basis(x: np.ndarray, linear: bool) -> np.ndarray:
     """Orthonormal basis (n, q) of the wrapper's free terms: 1, plus the operands if ``linear``."""
     columns = np.column_stack([np.ones(len(x)), x]) if linear else np.ones((len(x), 1))
-    q, r = np.linalg.qr(columns)
-    keep = np.abs(np.diag(r)) > 1e-9 * max(1.0, float(np.max(np.abs(r))))
-    return q[:, keep]
+    columns = columns / np.linalg.norm(columns, axis=0)
+    u, singular, _ = np.linalg.svd(columns, full_matrices=False)
+    return u[:, singular > 1e-9 * singular[0]]  # a constant or repeated operand adds nothing
 
 
 def wrapped_errors(values: np.ndarray, target: np.ndarray, basis: np.ndarray) -> np.ndarray:

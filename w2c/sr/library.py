@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import sympy
 
 from w2c.sr.enumerate import TreeSearch, search_trees
-from w2c.sr.features import library
+from w2c.sr.features import Feature, library
 from w2c.sr.rational import linear_combination
+from w2c.sr.records import Candidate
 from w2c.sr.samples import Problem
 from w2c.sr.subsets import SubsetSearch, best_subset
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """What a backend proposes; w2c.sr.api measures it on every sample."""
-
-    expr: sympy.Expr
-    tried: int
 
 
 def fit_library(problem: Problem, time_limit: float) -> Candidate:
@@ -38,7 +30,7 @@ def fit_library(problem: Problem, time_limit: float) -> Candidate:
     return Candidate(_most_accurate(problem, features, subsets, trees), tried)
 
 
-def _subset_expr(problem: Problem, features: list, indices: tuple[int, ...]) -> sympy.Expr:
+def _subset_expr(problem: Problem, features: list[Feature], indices: tuple[int, ...]) -> sympy.Expr:
     """The subset's features plus the always-fitted intercept, coefficients snapped."""
     columns = [features[i].values for i in indices] + [np.ones(len(problem.y))]
     exprs = [features[i].expr for i in indices] + [sympy.Integer(1)]
@@ -55,7 +47,7 @@ def _tree_expr(problem: Problem, trees: TreeSearch, node: int) -> sympy.Expr:
 
 
 def _most_accurate(
-    problem: Problem, features: list, subsets: SubsetSearch, trees: TreeSearch
+    problem: Problem, features: list[Feature], subsets: SubsetSearch, trees: TreeSearch
 ) -> sympy.Expr:
     """Nothing fits: the lower max-abs error of the two stages (the subset on a tie)."""
     subset, tree = subsets.most_accurate, trees.most_accurate

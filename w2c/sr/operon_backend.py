@@ -19,7 +19,7 @@ import numpy as np
 
 from w2c.errors import InputError
 from w2c.sr.enumerate import SAFETY_FACTOR
-from w2c.sr.library import Candidate
+from w2c.sr.records import Candidate
 from w2c.sr.refine import choose_model, gp_names, gp_points
 from w2c.sr.samples import Problem
 

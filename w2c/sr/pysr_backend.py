@@ -12,7 +12,7 @@ import importlib.util
 import shutil
 
 from w2c.errors import InputError
-from w2c.sr.library import Candidate
+from w2c.sr.records import Candidate
 from w2c.sr.refine import choose_model, gp_names, gp_points
 from w2c.sr.samples import Problem
 

@@ -68,3 +68,11 @@ class Fit:
     backend: str
     seconds: float
     candidates_tried: int
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What a backend proposes (internal): w2c.sr.api measures it on every sample."""
+
+    expr: sympy.Expr
+    tried: int

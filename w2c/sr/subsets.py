@@ -5,10 +5,10 @@ centred, which also keeps the normal equations well conditioned when operands ca
 offset. The intercept alone is tried first; then subsets of 1, 2, 3, 4 features are scored in
 batches through the Gram matrix of the centred, unit-scaled columns (one small solve per subset).
 At each size the *core* features (everything but the floor/mod ones) are searched first,
-exhaustively; then subsets that use at least one integer
-feature, exhaustively while their count stays under EXHAUSTIVE_LIMIT and by a beam over the best
-smaller subsets beyond it. So mod/floor forms never displace a plain form of the same size
-(a + b is not written mod(a + b, 2) + 2 floor((a + b)/2)).
+exhaustively; then subsets that use at least one integer feature, exhaustively while their count
+stays under EXHAUSTIVE_LIMIT and by a beam over the best smaller subsets beyond it. So mod/floor
+forms never displace a plain form of the same size (a + b is not written
+mod(a + b, 2) + 2 floor((a + b)/2)).
 
 The sum of squared errors is only a filter (max-abs <= tol implies SSE <= n * tol**2); each
 surviving subset is refit by least squares on its centred columns and judged by its max-abs
