@@ -58,10 +58,10 @@ def test_selection_rules() -> None:
     assert binarise(scores, scores, Selection("top-k", 1)).sum() == 2
 
 
-def test_confidence_is_bonferroni_per_target() -> None:
-    mask = candidate_mask(2, 2, exclude_self=True)  # 2 candidates per target
+def test_confidence_is_bonferroni_over_the_graph() -> None:
+    mask = candidate_mask(2, 2, exclude_self=True)  # 4 candidates in all
     conf = confidence_from_pvalues(np.full((2, 2, 2), 0.01), mask)
-    assert np.allclose(conf[mask], 0.98) and np.all(conf[~mask] == 0)
+    assert np.allclose(conf[mask], 0.96) and np.all(conf[~mask] == 0)
 
 
 def test_json_round_trip_and_validation(tmp_path: Path) -> None:
@@ -171,7 +171,8 @@ def _corrupt(tmp_path: Path, change) -> str:
         (lambda o: o["state_dict"].update({"head.bias": torch.zeros(1, dtype=torch.int64)}),
          "must be a torch.float32 tensor"),
         (lambda o: o["state_dict"]["head.bias"].fill_(float("nan")), "non-finite"),
-        (lambda o: o["training"].update(lr="fast"), "wrong types"),
+        (lambda o: o["training"].update(lr="fast"), "lr must be a finite float"),
+        (lambda o: o["training"].update(max_epochs=3.5), "max_epochs must be a finite int"),
     ],
 )
 def test_checkpoint_validation(tmp_path: Path, change, expected: str) -> None:

@@ -122,10 +122,12 @@ def _check_training(raw: Any, where: str) -> tuple[TrainConfig, dict[str, Any]]:
     fields = set(TrainConfig.__dataclass_fields__)
     if not isinstance(raw, dict) or not fields | {"best_epoch", "seconds", "history"} == set(raw):
         _fail(where, "training must hold the training settings, best_epoch, seconds, history")
-    try:
-        config = TrainConfig(**{k: type(getattr(TrainConfig(), k))(raw[k]) for k in fields})
-    except (TypeError, ValueError):
-        _fail(where, "training settings have the wrong types")
+    defaults = TrainConfig()
+    for key in fields:
+        kind = type(getattr(defaults, key))
+        if type(raw[key]) is not kind or (kind is float and not np.isfinite(raw[key])):
+            _fail(where, f"training setting {key} must be a finite {kind.__name__}")
+    config = TrainConfig(**{key: raw[key] for key in fields})
     history = raw["history"]
     if not isinstance(history, dict) or set(history) != {"train", "val"} or not all(
         isinstance(v, list) and all(isinstance(x, float) for x in v) for v in history.values()

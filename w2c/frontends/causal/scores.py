@@ -25,6 +25,7 @@ import torch
 from w2c.frontends.causal.model import CausalTransformer
 
 N_BLOCKS = 40  # batch means for standard errors: windows overlap, so single windows are not iid
+N_PERMUTATIONS = 3  # per input, averaged in the confidence test
 
 
 @dataclass
@@ -106,11 +107,13 @@ def permutation_pvalues(
     pvalues = np.ones((p, p, lags))
     for position in range(lags):
         for source in range(p):
-            shuffled = x.clone()
-            perm = torch.randperm(n, generator=generator)
-            shuffled[:, position, source] = x[perm, position, source]
-            diff = ((_predict(model, shuffled, r) - y) ** 2 - base).numpy().astype(np.float64)
-            mean, se = _block_mean_se(diff)
+            diff = np.zeros((n, p))
+            for _ in range(N_PERMUTATIONS):  # averaging permutations removes their own noise
+                shuffled = x.clone()
+                perm = torch.randperm(n, generator=generator)
+                shuffled[:, position, source] = x[perm, position, source]
+                diff += ((_predict(model, shuffled, r) - y) ** 2 - base).numpy()
+            mean, se = _block_mean_se(diff / N_PERMUTATIONS)
             z = mean / np.maximum(se, 1e-12)
             pvalues[:, source, lags - 1 - position] = _upper_tail(z)
     return pvalues

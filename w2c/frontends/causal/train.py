@@ -22,7 +22,7 @@ class TrainConfig:
     """Optimisation settings; every default is what the benchmark ran."""
 
     max_epochs: int = 40
-    batch_size: int = 256
+    batch_size: int = 128
     lr: float = 2e-3
     weight_decay: float = 0.05
     patience: int = 4
