@@ -21,7 +21,7 @@ from w2c.frontends.causal.graph import (
     graph_from_dict,
     load_graph,
 )
-from w2c.frontends.causal.metrics import auprc, auroc, evaluate, prf
+from w2c.frontends.causal.metrics import auprc, auroc, evaluate, load_truth, prf
 from w2c.frontends.causal.model import CausalTransformer, ModelConfig
 from w2c.frontends.causal.synthetic import MECHANISMS, generate
 from w2c.frontends.causal.train import TrainConfig, TrainedModel
@@ -193,3 +193,17 @@ def test_from_array_validation() -> None:
         from_array(np.ones((5, 3)), ["a", "b"])
     series = from_array(good, regimes=[5] * 25 + [7] * 25)
     assert series.regime_labels == (5.0, 7.0) and series.regimes[-1] == 1
+
+
+def test_load_truth(tmp_path: Path) -> None:
+    path = tmp_path / "truth.json"
+    path.write_text(json.dumps({"edges": [{"source": "b", "target": "a", "lag": 2}]}))
+    truth = load_truth(str(path), ("a", "b"), 2)
+    assert truth.sum() == 1 and truth[0, 1, 1]
+    with pytest.raises(InputError, match="outside 1..1"):
+        load_truth(str(path), ("a", "b"), 1)
+    with pytest.raises(InputError, match="known source"):
+        load_truth(str(path), ("a", "c"), 2)
+    path.write_text("[1, 2]")
+    with pytest.raises(InputError, match="'edges' list"):
+        load_truth(str(path), ("a", "b"), 2)

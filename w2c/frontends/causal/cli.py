@@ -35,6 +35,11 @@ def _summary(graph, written: list[Path], reused: bool) -> str:  # noqa: ANN001 -
     orphans = [v for v in graph.variables if not graph.parents(v, confident_only=True)]
     if orphans:
         lines.append(f"no confident parents: {', '.join(orphans)}")
+    if "evaluation" in info:
+        m = info["evaluation"]
+        lines.append(f"against the truth: precision {m['precision']:.3f}, recall "
+                     f"{m['recall']:.3f}, F1 {m['f1']:.3f}, SHD {m['shd']:.0f}, "
+                     f"AUROC {m['auroc']:.3f}, summary-graph F1 {m['summary_f1']:.3f}")
     if written:
         lines.append("wrote " + ", ".join(str(p) for p in written))
     return "\n".join(lines)
@@ -66,6 +71,10 @@ def register(app: typer.Typer) -> None:
         eval_windows: Annotated[int, typer.Option(help="held-out windows to score on")] = 2000,
         model: Annotated[Path | None, typer.Option(help="reuse a saved model.pt, no training")]
         = None,
+        truth: Annotated[Path | None, typer.Option(help="known graph JSON to score against")]
+        = None,
+        min_f1: Annotated[float | None, typer.Option(help="exit 1 if F1 vs --truth is lower")]
+        = None,
         out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder")] = None,
         json_out: Annotated[bool, typer.Option("--json", help="print the graph JSON to stdout")]
         = False,
@@ -79,7 +88,7 @@ def register(app: typer.Typer) -> None:
         scores.png and model.pt (DIR: -o, default <data stem>-causal; nothing is written with
         --json unless -o is given).
         """
-        from w2c.errors import InputError
+        from w2c.errors import CheckFailed, InputError
         from w2c.fileio import ensure_output_dir, ensure_writable, write_bytes, write_text
         from w2c.frontends.causal import checkpoint
         from w2c.frontends.causal.api import discover
@@ -87,6 +96,10 @@ def register(app: typer.Typer) -> None:
 
         if not data.exists():
             raise InputError(f"data file not found: {data}")
+        if min_f1 is not None and truth is None:
+            raise InputError("--min-f1 needs --truth")
+        if truth is not None and not truth.is_file():
+            raise InputError(f"truth file not found: {truth}")
         folder = out if out is not None else (None if json_out else Path(f"{data.stem}-causal"))
         names = OUTPUTS + (() if model is not None else (MODEL_FILE,))
         if folder is not None:  # fail before training, not after
@@ -103,6 +116,11 @@ def register(app: typer.Typer) -> None:
             min_confidence=min_confidence, seed=seed, epochs=epochs, model=model,
             eval_windows=eval_windows, progress=not (quiet or json_out),
         )
+        if truth is not None:
+            from w2c.frontends.causal.metrics import evaluate, load_truth
+
+            known = load_truth(str(truth), graph.variables, graph.max_lag)
+            graph.info["evaluation"] = evaluate(known, graph.adjacency, graph.scores)
         written: list[Path] = []
         if folder is not None:
             ensure_output_dir(folder)
@@ -115,3 +133,6 @@ def register(app: typer.Typer) -> None:
             typer.echo(graph.to_json(), nl=False)
         else:
             typer.echo(_summary(graph, written, model is not None))
+        f1 = graph.info.get("evaluation", {}).get("f1")
+        if min_f1 is not None and f1 < min_f1:
+            raise CheckFailed(f"F1 against {truth} is {f1:.3f}, below --min-f1 {min_f1:g}")

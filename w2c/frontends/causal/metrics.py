@@ -7,7 +7,11 @@ could propose at all (e.g. no self-lags under --exclude-self).
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+
+from w2c.errors import InputError
 
 
 def _masked(truth: np.ndarray, other: np.ndarray, candidates: np.ndarray | None):
@@ -74,3 +78,28 @@ def evaluate(
         result["auroc"] = auroc(truth, scores, candidates)
         result["auprc"] = auprc(truth, scores, candidates)
     return result
+
+
+def load_truth(path: str, variables: tuple[str, ...], max_lag: int) -> np.ndarray:
+    """A known graph, ``{"edges": [{"source", "target", "lag"}, ...]}`` -> [target, source, lag-1].
+
+    graph.json itself qualifies, as do the examples' *_truth.json files.
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            edges = json.load(handle)["edges"]
+    except FileNotFoundError:
+        raise InputError(f"truth file not found: {path}") from None
+    except (OSError, ValueError, TypeError, KeyError):
+        raise InputError(f"{path}: not a JSON object with an 'edges' list") from None
+    truth = np.zeros((len(variables), len(variables), max_lag), dtype=bool)
+    for edge in edges if isinstance(edges, list) else [None]:
+        try:
+            source, target, lag = edge["source"], edge["target"], edge["lag"]
+            i, j = variables.index(target), variables.index(source)
+        except (TypeError, KeyError, ValueError):
+            raise InputError(f"{path}: each edge needs a known source, target and lag") from None
+        if isinstance(lag, bool) or not isinstance(lag, int) or not 1 <= lag <= max_lag:
+            raise InputError(f"{path}: edge lag {lag!r} is outside 1..{max_lag}")
+        truth[i, j, lag - 1] = True
+    return truth
