@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from w2c import training_cli
+from w2c import compile_cli, inspect_cli, training_cli
 
-__all__ = ["training_cli"]
+__all__ = ["compile_cli", "inspect_cli", "training_cli"]

@@ -137,7 +137,7 @@ def lower(
 
     weights = model.out_weight.detach().numpy()
     terms = tuple((stream[i], float(w)) for i, w in enumerate(weights))
-    nodes.append(Node("y", Output(terms, float(model.out_bias), cfg.output_scale)))
+    nodes.append(Node("y", Output(terms, float(model.out_bias.detach()), cfg.output_scale)))
     values["y"] = y
     info = TaskInfo(task.name, tuple(task.channels), task.feedback, task.length, task.discrete)
     ir = IR(info, tuple(nodes), "y")

@@ -89,7 +89,7 @@ class TrainSettings:
     read_lr_scale: float = 0.1
     # Relaxed (Gumbel-softmax) selections until this fraction of the steps, then
     # straight-through (hard forward, soft gradient): 0 = straight-through throughout.
-    straight_from: float = 0.5
+    straight_from: float = 0.25
     weight_decay: float = 1e-4
     tau_start: float = 10.0
     tau_end: float = 0.1

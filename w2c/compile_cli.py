@@ -1,0 +1,143 @@
+"""`w2c compile` and `w2c verify`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from w2c.cli import app, existing_file
+
+TaskOption = Annotated[
+    str | None,
+    typer.Option("--task", help="FILE.py:VAR (or a corpus name) whose oracle checks correctness."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")]
+
+
+def _err(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def _timings_table(timings: tuple[tuple[str, float], ...], verify_seconds: float) -> str:
+    from io import StringIO
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="pass timings")
+    table.add_column("pass")
+    table.add_column("seconds", justify="right")
+    for name, seconds in timings:
+        table.add_row(name, f"{seconds:.3f}")
+    table.add_row("(total passes)", f"{sum(s for _, s in timings):.3f}")
+    table.add_row("(verification)", f"{verify_seconds:.3f}")
+    buffer = StringIO()
+    Console(file=buffer, width=60).print(table)
+    return buffer.getvalue().rstrip()
+
+
+@app.command("compile")
+def compile_command(
+    model: Annotated[Path, typer.Argument(help="A model.pt checkpoint.")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Program path [default: ./<stem>.py]")
+    ] = None,
+    task: TaskOption = None,
+    passes: Annotated[
+        str | None, typer.Option("--passes", help="Comma-separated pipeline (emit is appended).")
+    ] = None,
+    print_ir_after: Annotated[
+        list[str] | None,
+        typer.Option("--print-ir-after", help="Print the IR after this pass, or 'all'."),
+    ] = None,
+    timings: Annotated[bool, typer.Option("--timings", help="Print per-pass timings.")] = False,
+    sr_backend: Annotated[
+        str, typer.Option("--sr-backend", help="library (default), operon or pysr.")
+    ] = "library",
+    emit_tests: Annotated[
+        bool, typer.Option("--emit-tests", help="Also write test_<stem>.py beside the program.")
+    ] = False,
+    as_json: JsonOption = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
+    """Compile MODEL to a verified Python program (exit 1 not verified, 3 partial)."""
+    from w2c.compiler import compile_model
+    from w2c.fileio import ensure_writable, write_text
+    from w2c.task_loader import load_task
+
+    existing_file(model, "model")
+    target = output if output is not None else Path(f"{model.stem}.py")
+    ensure_writable(target, force)
+    tests_path = target.with_name(f"test_{target.stem}.py")
+    if emit_tests:
+        ensure_writable(tests_path, force)
+    override = load_task(task) if task is not None else None
+    progress = None if (quiet or as_json) else (lambda message: _err(f"w2c: {message}"))
+    compiled = compile_model(
+        model,
+        task=override,
+        passes=passes,
+        sr_backend=sr_backend,
+        print_after=print_ir_after or (),
+        progress=progress,
+    )
+    report = compiled.report
+    write_text(target, compiled.source, force)
+    if emit_tests:
+        from w2c.verify_emit import render_test_file
+
+        write_text(tests_path, render_test_file(target, model, task or report.task), force)
+    show = _err if as_json else typer.echo
+    for name, text in report.snapshots:
+        show(f"; ---- IR after {name} ----\n{text}")
+    if timings:
+        show(_timings_table(report.timings, report.verify_seconds))
+    if as_json:
+        data = report.to_dict()
+        data["program"] = str(target)
+        typer.echo(json.dumps(data, indent=2, sort_keys=True))
+    else:
+        typer.echo(f"wrote {target}" + (f" and {tests_path}" if emit_tests else ""))
+        typer.echo(f"y[t] = {report.rule}")
+        if report.correctness_source.startswith("no oracle"):
+            typer.echo(f"correctness not checked: {report.correctness_source}")
+        for text in report.verification.lines() if report.verification else []:
+            typer.echo(text)
+        if report.fallbacks:
+            typer.echo(f"partial: NumPy fallbacks for {', '.join(report.fallbacks)}")
+    raise typer.Exit(report.exit_code)
+
+
+@app.command("verify")
+def verify_command(
+    program: Annotated[Path, typer.Argument(help="A program file defining program(xs).")],
+    model: Annotated[Path, typer.Argument(help="The model.pt it was compiled from.")],
+    task: TaskOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Verify PROGRAM against MODEL (fidelity) and the task's oracle (correctness)."""
+    from w2c.checkpoint import load
+    from w2c.compiler import task_for
+    from w2c.task_loader import load_task
+    from w2c.verify import load_program, verify
+
+    existing_file(program, "program")
+    checkpoint = load(model)
+    resolved, source = task_for(checkpoint, load_task(task) if task is not None else None)
+    function = load_program(program)
+    progress = None if as_json else (lambda message: _err(f"w2c: {message}"))
+    report = verify(function, resolved, model=checkpoint.model, progress=progress)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2, sort_keys=True))
+    else:
+        if source.startswith("no oracle"):
+            typer.echo(f"correctness not checked: {source}")
+        for text in report.lines():
+            typer.echo(text)
+    sys.stdout.flush()
+    raise typer.Exit(0 if report.passed else 1)
