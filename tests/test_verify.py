@@ -6,8 +6,11 @@ the method that is supposed to catch it, with a counterexample that really fails
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -383,11 +386,53 @@ def test_seed_changes_the_examples_deterministically() -> None:
     assert a.counterexample == b.counterexample
 
 
-def test_property_writes_nothing_into_the_working_folder(tmp_path, monkeypatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    verify(spring_with(0.999), TASKS["spring"], model=None, property_examples=50)
-    verify(sum_last2_late, TASKS["sum_last2"], model=None, exhaustive_budget=0)
-    assert list(tmp_path.iterdir()) == []
+LOCAL_MODULE = "A = 777\nB = 555\nC = 333\nD = 7.3125\n"
+
+
+def test_property_examples_ignore_constants_in_local_modules(tmp_path: Path) -> None:
+    """Hypothesis mines constants from loaded modules outside site-packages (a user's task or
+    program file): the examples, and so the report, must not depend on what is imported."""
+    task = Task("identity", (IntRange(0, 1000),), lambda x: x[..., 0].copy())
+
+    def recorded_inputs() -> list:
+        seen: list = []
+
+        def program(xs):
+            seen.append(list(xs))
+            return list(xs)
+
+        verify(program, task, model=None, exhaustive_budget=0)
+        return seen
+
+    before = recorded_inputs()
+    name = f"w2c_local_constants_{os.getpid()}"
+    path = tmp_path / f"{name}.py"
+    path.write_text(LOCAL_MODULE)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules[name] = module
+    try:
+        after = recorded_inputs()
+    finally:
+        sys.modules.pop(name, None)
+    assert before == after
+
+
+def test_property_writes_nothing_into_the_working_folder(tmp_path: Path) -> None:
+    """In a fresh process (hypothesis fixes its storage folder at import, from the cwd)."""
+    (tmp_path / "localmod.py").write_text(LOCAL_MODULE)
+    script = (
+        "import localmod\n"
+        "from w2c.corpus import TASKS\n"
+        "from w2c.verify import verify\n"
+        "prog = lambda xs: [x + 1e-3 for x in xs]\n"
+        "report = verify(prog, TASKS['spring'], model=None, property_examples=100)\n"
+        "assert not report.correctness.passed\n"
+    )
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(tmp_path))
+    subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, check=True, timeout=120)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["localmod.py"]
 
 
 def test_symbolic_includes_the_zero_read_before_the_start() -> None:

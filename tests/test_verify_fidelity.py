@@ -203,12 +203,12 @@ def test_real_fidelity_uses_rel_mse() -> None:
     found = _only(report.fidelity, "property")
     assert report.passed and found.rel_mse is not None and found.rel_mse < 1e-20
     # A model with force 0.999 disagrees with the exact program (and the program is correct).
-    report = verify(spring, task, model=spring_model(0.999))
+    report = verify(spring, task, model=spring_model(0.999), property_examples=100)
     found = _only(report.fidelity, "property")
     assert report.correctness.passed and not report.fidelity.passed
     assert found.rel_mse > 1e-6 and found.counterexample is not None
     # ... but a model off by 1e-9 in relative terms is faithful.
-    assert verify(spring, task, model=spring_model(1.0 + 1e-9)).fidelity.passed
+    assert verify(spring, task, model=spring_model(1 + 1e-9), property_examples=100).fidelity.passed
 
 
 def test_fidelity_without_an_oracle() -> None:

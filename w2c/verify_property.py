@@ -8,9 +8,12 @@ examples first (all upper bounds; the edge values in turn), so every length is a
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -38,6 +41,42 @@ def hypothesis_settings(max_examples: int = DEFAULT_EXAMPLES) -> hypothesis.sett
         verbosity=Verbosity.quiet,
         print_blob=False,
     )
+
+
+@contextlib.contextmanager
+def isolated_hypothesis() -> Iterator[None]:
+    """Make a run independent of its surroundings and keep it off the disk.
+
+    Hypothesis mixes in constants it finds in every loaded module outside site-packages (here:
+    the user's program and task files, an editable w2c) and caches them under ``./.hypothesis``.
+    That would make the examples depend on what happens to be imported and write into the
+    user's folder, so for the duration of a run the local-constant pool is empty and the storage
+    directory is a temporary folder that is removed afterwards. Both hooks are internal to
+    hypothesis (checked with 6.155); when they are missing the run simply goes without them.
+    """
+    from hypothesis import configuration
+
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+
+        saved = providers._get_local_constants
+        cache = providers.CONSTANTS_CACHE.cache
+    except (ImportError, AttributeError):  # another hypothesis version: no hook
+        providers = saved = cache = None
+    previous = configuration.storage_directory(intent_to_write=False).home_directory
+    with tempfile.TemporaryDirectory(prefix="w2c-hypothesis-") as home:
+        configuration.set_hypothesis_home_dir(Path(home))
+        if providers is not None:
+            providers._get_local_constants = Constants
+            cache.clear()
+        try:
+            yield
+        finally:
+            configuration.set_hypothesis_home_dir(previous)
+            if providers is not None:
+                providers._get_local_constants = saved
+                cache.clear()
 
 
 def _edges(domain: Domain) -> list[Any]:
@@ -121,7 +160,8 @@ def property_check(
     began = time.perf_counter()
     hypothesis_error = None
     try:
-        test()
+        with isolated_hypothesis():
+            test()
     except Exception as exc:  # hypothesis re-raises the (shrunk) failure, or its own errors
         if state["error"] is not None:
             raise state["error"] from None
