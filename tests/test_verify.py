@@ -483,3 +483,19 @@ def test_load_program(tmp_path: Path) -> None:
 def test_not_callable_program_is_an_input_error() -> None:
     with pytest.raises(InputError):
         verify(3, TASKS["parity_last2"], model=None)  # type: ignore[arg-type]
+
+
+def _oracle_failing_at_length(length: int):
+    def oracle(x):
+        if x.shape[1] == length:
+            raise ValueError("cannot")
+        return x[..., 0].copy()
+
+    return oracle
+
+
+@pytest.mark.parametrize("budget", [0, 10**6])
+def test_a_broken_oracle_is_an_input_error_not_a_program_failure(budget: int) -> None:
+    task = Task("echo", (IntRange(0, 3),), _oracle_failing_at_length(2))
+    with pytest.raises(InputError, match="oracle raised ValueError: cannot"):
+        verify(lambda xs: list(xs), task, model=None, exhaustive_budget=budget)

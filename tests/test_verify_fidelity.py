@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from test_verify import _evidence, parity, running_max, spring_with, sum_last2
 from w2c.corpus import TASKS
 
 from w2c.errors import InputError
@@ -104,36 +105,7 @@ def spring_model(force: float = 1.0) -> DiscreteTransformer:
     return model.eval()
 
 
-# ---- programs ------------------------------------------------------------------------------
-
-
-def parity(xs):
-    return [a ^ b for a, b in zip(xs, [0, *xs[:-1]], strict=True)]
-
-
-def sum_last2(xs):
-    return [a + b for a, b in zip(xs, [0, *xs[:-1]], strict=True)]
-
-
-def running_max(xs):
-    out, best = [], 0
-    for x in xs:
-        best = max(best, x)
-        out.append(best)
-    return out
-
-
-def spring(xs, force=1.0):
-    out, y1, y2 = [], 0.0, 0.0
-    for x in xs:
-        y1, y2 = y1 - y2 + force * x, y1
-        out.append(y1)
-    return out
-
-
-def _only(check, method):
-    (found,) = [e for e in check.evidence if e.method == method]
-    return found
+spring = spring_with(1.0)
 
 
 def _model_says(model, task, xs) -> list[float]:
@@ -162,7 +134,7 @@ def test_parity_fidelity_is_exhaustive_over_all_lengths() -> None:
     report = verify(parity, TASKS["parity_last2"], model=model)
     assert report.passed
     assert report.fidelity.strength == "exhaustive"
-    assert _only(report.fidelity, "exhaustive").lengths == (1, 10)
+    assert _evidence(report.fidelity, "exhaustive").lengths == (1, 10)
     assert next(model.parameters()).dtype == torch.float32  # the caller's model is untouched
 
 
@@ -171,7 +143,7 @@ def test_a_model_that_differs_from_the_task_fails_fidelity_not_correctness() -> 
     task = TASKS["parity_last2"]
     report = verify(parity, task, model=parity_model(offset=2))
     assert report.correctness.passed and not report.fidelity.passed and not report.passed
-    example = _only(report.fidelity, "exhaustive").counterexample
+    example = _evidence(report.fidelity, "exhaustive").counterexample
     assert example["xs"] == [1, 0]  # at t = 1 the model says 0 xor x[-1] = 0, the task 0 xor 1
     model_y = np.rint(_model_says(parity_model(offset=2), task, example["xs"]))
     assert example["expected"] == model_y.tolist() != example["got"] == parity([1, 0])
@@ -181,7 +153,7 @@ def test_sum_last2_fidelity_exhaustive_then_property() -> None:
     report = verify(sum_last2, TASKS["sum_last2"], model=sum_model(), exhaustive_budget=SMALL)
     assert report.passed and report.fidelity.strength == "exhaustive"
     assert [e.method for e in report.fidelity.evidence] == ["exhaustive", "property"]
-    assert _only(report.fidelity, "property").lengths == (1, 10)
+    assert _evidence(report.fidelity, "property").lengths == (1, 10)
 
 
 def test_feedback_fidelity_runs_the_model_closed_loop() -> None:
@@ -193,18 +165,18 @@ def test_feedback_fidelity_runs_the_model_closed_loop() -> None:
         return [max(x, 0) for x in xs]
 
     report = verify(no_state, task, model=running_max_model(), exhaustive_budget=SMALL)
-    example = _only(report.fidelity, "exhaustive").counterexample
+    example = _evidence(report.fidelity, "exhaustive").counterexample
     assert example["xs"] == [1, 0] and example["expected"] == [1, 1]
 
 
 def test_real_fidelity_uses_rel_mse() -> None:
     task = TASKS["spring"]
     report = verify(spring, task, model=spring_model())
-    found = _only(report.fidelity, "property")
+    found = _evidence(report.fidelity, "property")
     assert report.passed and found.rel_mse is not None and found.rel_mse < 1e-20
     # A model with force 0.999 disagrees with the exact program (and the program is correct).
     report = verify(spring, task, model=spring_model(0.999), property_examples=100)
-    found = _only(report.fidelity, "property")
+    found = _evidence(report.fidelity, "property")
     assert report.correctness.passed and not report.fidelity.passed
     assert found.rel_mse > 1e-6 and found.counterexample is not None
     # ... but a model off by 1e-9 in relative terms is faithful.
@@ -246,5 +218,5 @@ def test_trained_model_fidelity(trained_parity) -> None:
         return out
 
     report = verify(wrong, TASKS["parity_last2"], model=trained_parity)
-    example = _only(report.fidelity, "exhaustive").counterexample
+    example = _evidence(report.fidelity, "exhaustive").counterexample
     assert len(example["xs"]) == 7 and example["position"] == 6
