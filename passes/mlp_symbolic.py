@@ -24,10 +24,11 @@ def operand_domain(domain: DomainInfo | None, values: np.ndarray) -> OperandDoma
 
 def resolve_mlp(ir: IR, node: Node, op: SubMLP, context: Context) -> Node:
     values = context.traces.values
-    inputs = np.stack([values[name].ravel() for name in op.inputs], axis=1)
+    operands = tuple(dict.fromkeys(op.inputs))  # a sub-MLP may read one variable twice
+    inputs = np.stack([values[name].ravel() for name in operands], axis=1)
     outputs = values[node.name].ravel()
-    domains = [operand_domain(ir.node(name).domain, values[name]) for name in op.inputs]
-    symbols = [sym(name) for name in op.inputs]
+    domains = [operand_domain(ir.node(name).domain, values[name]) for name in operands]
+    symbols = [sym(name) for name in operands]
     result = fit(
         inputs,
         outputs,
@@ -51,7 +52,7 @@ def resolve_mlp(ir: IR, node: Node, op: SubMLP, context: Context) -> Node:
     )
     if result.max_abs_error <= tolerance:
         evidence["method"] = "mlp_symbolic"
-        return Node(node.name, Expr(result.expr, op.inputs), node.domain, evidence)
+        return Node(node.name, Expr(result.expr, operands), node.domain, evidence)
     evidence["method"] = "unresolved"
     return Node(node.name, op, node.domain, evidence)
 

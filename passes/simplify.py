@@ -333,7 +333,7 @@ def run(ir: IR, context: Context) -> IR:
         unrounded_rule=str(raw),
     )
     nodes = keep_nodes(ir, opaque)
-    new_output = Node(output.name, replace(output.op, rule=rule), output.domain, evidence)
+    new_output = Node(output.name, replace(output.op, terms=(), rule=rule), output.domain, evidence)
     return ir.with_nodes(new_output if n.name == ir.output else n for n in nodes)
 
 

@@ -94,8 +94,7 @@ def render_text(summary: dict[str, Any]) -> str:
         f"oracle  {task['oracle']}",
         f"sizes   {len(cfg['layers'])} layer(s): {layers}; sub-MLP hidden {cfg['mlp_hidden']}, "
         f"arity {cfg['mlp_arity']}",
-        f"inputs  {', '.join(f'{n}/{s:g}' for n, s in zip(cfg['input_names'], cfg['input_scales'], strict=True))}"
-        f" (name/scale); output x{cfg['output_scale']:g}",
+        f"inputs  {_scaled_inputs(cfg)} (name/scale); output x{cfg['output_scale']:g}",
         f"trained seed {training['seed']}, {training['steps']} steps + {training['polish_steps']} "
         f"polish, {training['attempts']} attempt(s), {training['seconds']:.1f} s; "
         f"tau {training['tau_start']:g} -> {training['tau_end']:g}",
@@ -123,6 +122,11 @@ def render_text(summary: dict[str, Any]) -> str:
         f"output  {summary['output']['scale']:g} * ({terms} + {summary['output']['bias']:.4g})"
     )
     return "\n".join(lines)
+
+
+def _scaled_inputs(cfg: dict[str, Any]) -> str:
+    pairs = zip(cfg["input_names"], cfg["input_scales"], strict=True)
+    return ", ".join(f"{name}/{scale:g}" for name, scale in pairs)
 
 
 def _domain(domain: dict[str, Any]) -> str:

@@ -195,6 +195,8 @@ class Output:
     rule: sympy.Expr | None = None  # over x_sym/y_sym symbols, set by simplify
 
     def operands(self) -> tuple[str, ...]:
+        if self.rule is not None:  # the rule reads task symbols and any node left opaque
+            return tuple(sorted(s.name for s in self.rule.free_symbols if "[" not in s.name))
         return tuple(name for name, _ in self.terms)
 
     def describe(self) -> str:

@@ -103,7 +103,7 @@ class Exactness:
 
 def hardened_outputs(model: DiscreteTransformer, task: Task, x: np.ndarray) -> np.ndarray:
     """The hardened model's outputs on x[B,T,C] in float64, closed-loop for feedback tasks."""
-    model64 = model.double() if next(model.parameters()).dtype != torch.float64 else model
+    model64 = _copy_model(model).double()
     xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))
     y = model64.run_closed_loop(xt, task.feedback, round_feedback=task.discrete)
     return y.numpy()
@@ -116,7 +116,6 @@ def check_exactness(
     rng = np.random.default_rng(seed)
     x = task.sample(rng, sequences)
     y = task.run_oracle(x)
-    model = _copy_model(model).double()
     pred = hardened_outputs(model, task, x)
     if not np.all(np.isfinite(pred)):
         return Exactness(sequences, 0.0, math.inf, False)
