@@ -18,7 +18,6 @@ import black
 import libcst as cst
 import numpy as np
 import sympy
-from w2c.passes.sympy_to_cst import Converter
 
 from w2c.ir import (
     IR,
@@ -35,6 +34,7 @@ from w2c.ir import (
     WindowArgExtreme,
     sym,
 )
+from w2c.passes.sympy_to_cst import Converter
 from w2c.pipeline import Context, Pass
 from w2c.tasks import parse_symbol
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy
-from w2c.corpus import TASKS
 
+from w2c.corpus import TASKS
 from w2c.errors import InputError
 from w2c.tasks import Bits, IntRange, Task, parse_symbol, shift, x_sym, y_sym
 

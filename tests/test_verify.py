@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sympy
-from w2c.corpus import TASKS
 
+from w2c.corpus import TASKS
 from w2c.errors import InputError
 from w2c.tasks import IntRange, Task, shift, task_from_record, x_sym, y_sym
 from w2c.verify import load_program, verify

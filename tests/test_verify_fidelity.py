@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import torch
 from test_verify import _evidence, parity, running_max, spring_with, sum_last2
-from w2c.corpus import TASKS
 
+from w2c.corpus import TASKS
 from w2c.errors import InputError
 from w2c.model.config import LayerSpec, ModelConfig
 from w2c.model.network import DiscreteTransformer
