@@ -86,6 +86,12 @@ def run_job(job: dict) -> dict:
     return result
 
 
+def cached(job: dict) -> dict:
+    """The cached result, or a placeholder that the table shows as not run."""
+    path = RESULTS / f"{job_key(job)}.json"
+    return json.loads(path.read_text()) if path.exists() else {"missing": True}
+
+
 def run_cached(job: dict, timeout: float) -> dict:
     """Cached result, or run the job in a one-thread subprocess and cache what it returns."""
     path = RESULTS / f"{job_key(job)}.json"
@@ -122,6 +128,12 @@ def _stat(values: list[float]) -> str:
 
 
 def _row(label: str, method: str, results: list[dict], key=lambda r: r) -> str:
+    expected = len(results)
+    results = [r for r in results if not r.get("missing")]
+    if len(results) < expected:
+        method = f"{method} ({len(results)}/{expected} runs)"
+    if not results:
+        return f"| {label} | {method} | not run | - | - | - | - |"
     done = [r for r in results if not r.get("timeout")]
     if not done:
         return (f"| {label} | {method} | timeout | - | - | - | > {results[0]['seconds']:.0f} |")
@@ -145,6 +157,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="jobs run in parallel")
     parser.add_argument("--scaling-eval-windows", type=int, default=500)
     parser.add_argument("--only-scaling", action="store_true", help="just the p=25 row")
+    parser.add_argument("--print-only", action="store_true", help="table from the cache only")
     parser.add_argument("--job", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.job:
@@ -166,9 +179,12 @@ def main() -> None:
         jobs[("w2c", "scaling", 0)]["eval_windows"] = args.scaling_eval_windows
     # the long scaling jobs go first so they overlap with the rest
     order = sorted(jobs, key=lambda key: (key[1] != "scaling", key[0] == "random"))
-    with ThreadPoolExecutor(max_workers=args.workers) as pool:
-        futures = {key: pool.submit(run_cached, jobs[key], args.timeout) for key in order}
-        results = {key: future.result() for key, future in futures.items()}
+    if args.print_only:
+        results = {key: cached(jobs[key]) for key in order}
+    else:
+        with ThreadPoolExecutor(max_workers=args.workers) as pool:
+            futures = {key: pool.submit(run_cached, jobs[key], args.timeout) for key in order}
+            results = {key: future.result() for key, future in futures.items()}
     header = ("| regime | method | F1 (top-k) | AUROC | AUPRC | F1 (own graph) | wall s |\n"
               "|---|---|---|---|---|---|---|")
     rows = []
