@@ -254,7 +254,7 @@ class Node:
         notes = []
         if self.domain is not None:
             notes.append(f"in {self.domain.describe()}")
-        for key in ("method", "agreement", "max_abs_error", "samples"):
+        for key in ("method", "agreement", "output_agreement", "max_abs_error", "samples"):
             if key in self.evidence:
                 value = self.evidence[key]
                 notes.append(f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}")
@@ -370,6 +370,27 @@ def _prev_match(value: np.ndarray, query: np.ndarray, key: np.ndarray) -> np.nda
     return out
 
 
+def _ple(values: np.ndarray, bins: int, limit: float) -> np.ndarray:
+    edges = np.linspace(-limit, limit, bins + 1)
+    ramps = np.clip((values[..., None] - edges[:-1]) / (edges[1] - edges[0]), 0.0, 1.0)
+    return np.concatenate([ramps, values[..., None]], axis=-1)
+
+
+def attend_values(w: HeadWeights, q: np.ndarray, k: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """A hardened head's output from its weights: arg-max attention over pads + history."""
+    batch, steps = q.shape
+    zeros = np.zeros((batch, w.pad))
+    k_pad, v_pad = np.concatenate([zeros, k], axis=1), np.concatenate([zeros, v], axis=1)
+    qv = _ple(q, w.ple_bins, w.ple_range) @ w.q_weight.T + w.q_bias  # [B, T, d]
+    kv = _ple(k_pad, w.ple_bins, w.ple_range) @ w.k_weight.T + w.k_bias  # [B, S, d]
+    scores = qv @ kv.transpose(0, 2, 1) / np.sqrt(w.q_bias.shape[0])
+    distance = np.arange(steps)[:, None] + w.pad - np.arange(steps + w.pad)[None, :]
+    scores = scores + w.rel_bias[np.clip(distance, 0, None)]
+    scores = np.where(distance[None] >= 0, scores, -np.inf)
+    index = np.argmax(scores, axis=-1)
+    return np.take_along_axis(v_pad, index, axis=1)
+
+
 def evaluate_op(
     op: Op, env: Mapping[str, np.ndarray], inputs: Mapping[str, np.ndarray]
 ) -> np.ndarray:
@@ -392,6 +413,8 @@ def evaluate_op(
         return _prev_match(env[op.value], env[op.query], env[op.key])
     if isinstance(op, SubMLP):
         return op.evaluate(*[env[a] for a in op.inputs])
+    if isinstance(op, Attend) and op.weights is not None:
+        return attend_values(op.weights, env[op.query], env[op.key], env[op.value])
     if isinstance(op, Output):
         total = np.full_like(next(iter(inputs.values())), op.bias, dtype=float)
         for name, weight in op.terms:
@@ -413,7 +436,7 @@ def evaluate(
         op = node.op
         if isinstance(op, Output) and op.rule is not None:
             env[node.name] = evaluate_rule(op.rule, inputs)
-        elif isinstance(op, Attend):
+        elif isinstance(op, Attend) and (op.weights is None or (known and node.name in known)):
             if known is None or node.name not in known:
                 raise ValueError(f"unresolved head {node.name} has no known values")
             env[node.name] = known[node.name]

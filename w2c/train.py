@@ -198,6 +198,7 @@ def _normalised_mse(pred: torch.Tensor, y: torch.Tensor, scale: float) -> torch.
 
 
 HEAD = ("out_weight", "out_bias")
+MLP_WEIGHTS = ("w1", "b1", "w2", "b2")
 
 
 def solve_head(features: torch.Tensor, target: torch.Tensor, ridge: float = 1e-8) -> torch.Tensor:
@@ -291,7 +292,7 @@ def train_run(
             if on_log is not None:
                 on_log({"step": step, "tau": tau, "soft": soft, "hard": hard, "agreement": agree})
 
-    _polish(model, task, settings, rng, scale)
+    _polish(model, task, settings, rng)
     history.finish(model.pointers())
     exactness = check_exactness(model, task)
     seconds = time.perf_counter() - start
@@ -303,22 +304,21 @@ def _polish(
     task: Task,
     settings: TrainSettings,
     rng: np.random.Generator,
-    scale: float,
 ) -> None:
     """Train only the continuous weights of the hardened model (pointers frozen)."""
-    if settings.polish_steps <= 0:
-        fit_output_head(model, task, rng)
-        return
-    params = [p for n, p in model.named_parameters() if n not in HEAD]
-    optimiser = torch.optim.Adam(params, lr=settings.lr / 3)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, settings.polish_steps)
-    for _ in range(settings.polish_steps):
-        x, y = _batch(task, rng, settings.batch)
-        loss = _projected_loss(model, x, y, 1.0, "hard", noise=False)
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-        schedule.step()
+    # In the hardened forward only the sub-MLPs' weights (and the head, solved in closed form)
+    # shape the output: argmax reads and attention have no gradient.
+    params = [p for n, p in model.named_parameters() if n.rsplit(".", 1)[-1] in MLP_WEIGHTS]
+    if settings.polish_steps > 0 and params:
+        optimiser = torch.optim.Adam(params, lr=settings.lr / 3)
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, settings.polish_steps)
+        for _ in range(settings.polish_steps):
+            x, y = _batch(task, rng, settings.batch)
+            loss = _projected_loss(model, x, y, 1.0, "hard", noise=False)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            schedule.step()
     fit_output_head(model, task, rng)
 
 
@@ -360,12 +360,13 @@ class TrainOutcome:
         return self.best.exactness.passed
 
 
-def attempts_of(recipe: Recipe, base_seed: int) -> list[tuple[ModelSize, int]]:
-    """The restart plan: each size in order, ``seeds_per_size`` seeds each."""
+def attempts_of(recipe: Recipe, base_seed: int) -> list[tuple[ModelSize, TrainSettings, int]]:
+    """The restart plan: each size in order, ``seeds_per_size`` seeds each, variants cycling."""
     plan = []
     for index, size in enumerate(recipe.sizes):
         for k in range(recipe.seeds_per_size):
-            plan.append((size, base_seed + 1000 * index + k))
+            variant = dict(recipe.variants[k % len(recipe.variants)]) if recipe.variants else {}
+            plan.append((size, replace(recipe.settings, **variant), base_seed + 1000 * index + k))
     return plan
 
 
@@ -393,10 +394,10 @@ def train(
     start = time.perf_counter()
     attempts: list[tuple[int, ModelSize, Exactness, float]] = []
     best: RunResult | None = None
-    for index, (size, run_seed) in enumerate(plan):
+    for index, (size, settings, run_seed) in enumerate(plan):
         if on_attempt is not None:
             on_attempt(index, size, run_seed)
-        result = train_run(task, size, recipe.settings, run_seed, on_log)
+        result = train_run(task, size, settings, run_seed, on_log)
         attempts.append((run_seed, size, result.exactness, result.seconds))
         if on_result is not None:
             on_result(result)

@@ -100,8 +100,13 @@ class TrainSettings:
 
 @dataclass(frozen=True)
 class Recipe:
-    """A task's training plan: sizes to try in order, settings, and restarts per size."""
+    """A task's training plan: sizes to try in order, settings, and restarts per size.
+
+    Restart k of a size uses ``variants[k % len(variants)]`` on top of ``settings``: runs that
+    fail for one reason (read pointers frozen too early, or never settling) get the other.
+    """
 
     sizes: tuple[ModelSize, ...]
     settings: TrainSettings = field(default_factory=TrainSettings)
     seeds_per_size: int = 3
+    variants: tuple[tuple[tuple[str, float], ...], ...] = ((), (("read_lr_scale", 1.0),))
