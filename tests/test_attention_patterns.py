@@ -148,8 +148,6 @@ def test_previous_equal_value() -> None:
     assert evidence["agreement"] == 1.0
 
 
-
-
 def test_head_with_no_pattern_stays_unresolved_and_faithful(tmp_path) -> None:  # type: ignore[no-untyped-def]
     task = copy_task(lambda x: x[..., 0])
     rng = torch.Generator().manual_seed(5)

@@ -142,6 +142,7 @@ def compile_model(
     from w2c.passes.emit import render
 
     say = progress or (lambda _message: None)
+    check_backend(sr_backend)
     checkpoint = load_model(model)
     resolved, correctness_source = task_for(checkpoint, task)
     names = parse_pipeline(
@@ -204,6 +205,19 @@ def compile_model(
         snapshots=result.snapshots,
     )
     return CompiledProgram(source, final, report)
+
+
+def check_backend(name: str) -> None:
+    """An unknown or unusable SR backend is bad input, reported before any work."""
+    from w2c.errors import InputError
+    from w2c.sr.api import BACKENDS, available_backends
+
+    if name not in BACKENDS:
+        raise InputError(f"unknown SR backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    if name != "library":
+        reason = available_backends()[name]
+        if reason is not None:
+            raise InputError(f"SR backend {name!r} is not usable here: {reason}")
 
 
 def _pure(rule: Any) -> bool:

@@ -94,7 +94,7 @@ class TrainSettings:
     tau_start: float = 10.0
     tau_end: float = 0.1
     log_every: int = 50
-    polish_steps: int = 300
+    polish_steps: int = 800
     eval_batch: int = 2048
 
 
