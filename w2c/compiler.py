@@ -41,6 +41,8 @@ class CompileReport:
     verification: Any  # w2c.verify_report.VerificationReport | None
     correctness_source: str  # where the oracle came from, or why there is none
     snapshots: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    # ("lower", initial IR), then (pass name, IR after it) for every pass: the HTML/JSON report
+    stages: tuple[tuple[str, IR], ...] = field(default=(), repr=False, compare=False)
 
     @property
     def verified(self) -> bool:
@@ -75,6 +77,7 @@ class CompiledProgram:
     source: str
     ir: IR
     report: CompileReport
+    traces: Any = field(default=None, repr=False, compare=False)  # w2c.lower.Traces (reports)
 
     @property
     def function(self) -> Callable[[Sequence[Any]], list[Any]]:
@@ -203,8 +206,9 @@ def compile_model(
         verification=verification,
         correctness_source=correctness_source,
         snapshots=result.snapshots,
+        stages=(("lower", ir), *result.stages),
     )
-    return CompiledProgram(source, final, report)
+    return CompiledProgram(source, final, report, traces)
 
 
 def check_backend(name: str) -> None:

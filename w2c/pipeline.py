@@ -93,6 +93,7 @@ class PipelineResult:
     ir: IR
     timings: tuple[tuple[str, float], ...]
     snapshots: tuple[tuple[str, str], ...]  # (pass name, str(ir) after it)
+    stages: tuple[tuple[str, IR], ...] = ()  # (pass name, IR after it), every pass (reports)
 
 
 def run_pipeline(
@@ -106,6 +107,7 @@ def run_pipeline(
     known = registry()
     timings: list[tuple[str, float]] = []
     snapshots: list[tuple[str, str]] = []
+    stages: list[tuple[str, IR]] = []
     wanted = set(print_after)
     for name in names:
         if name not in known:
@@ -113,6 +115,7 @@ def run_pipeline(
         start = time.perf_counter()
         ir = known[name].run(ir, context)
         timings.append((name, time.perf_counter() - start))
+        stages.append((name, ir))
         if "all" in wanted or name in wanted:
             snapshots.append((name, str(ir)))
-    return PipelineResult(ir, tuple(timings), tuple(snapshots))
+    return PipelineResult(ir, tuple(timings), tuple(snapshots), tuple(stages))
