@@ -15,7 +15,7 @@ from typing import Any
 
 from w2c.checkpoint import Checkpoint, load, resolve_task
 from w2c.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_PARTIAL
-from w2c.ir import IR, Attend, Output, SubMLP
+from w2c.ir import IR, Attend, Node, Output, SubMLP
 from w2c.pipeline import Context, Options, PipelineResult, parse_pipeline, run_pipeline
 from w2c.tasks import Task, task_from_record
 
@@ -91,23 +91,23 @@ def program_from_source(source: str, name: str = "program") -> Callable[..., lis
     return module.__dict__["program"]
 
 
+def node_record(node: Node) -> dict[str, Any]:
+    """One node as JSON-able data (its evidence values as plain scalars, lists or strings)."""
+    evidence = {
+        k: (v if isinstance(v, (int, float, str, bool, list)) or v is None else str(v))
+        for k, v in node.evidence.items()
+    }
+    return {
+        "name": node.name,
+        "op": node.op.describe(),
+        "resolved": node.resolved,
+        "domain": None if node.domain is None else node.domain.describe(),
+        "evidence": evidence,
+    }
+
+
 def _node_record(ir: IR) -> tuple[dict[str, Any], ...]:
-    records = []
-    for node in ir.nodes:
-        evidence = {
-            k: (v if isinstance(v, (int, float, str, bool, list)) or v is None else str(v))
-            for k, v in node.evidence.items()
-        }
-        records.append(
-            {
-                "name": node.name,
-                "op": node.op.describe(),
-                "resolved": node.resolved,
-                "domain": None if node.domain is None else node.domain.describe(),
-                "evidence": evidence,
-            }
-        )
-    return tuple(records)
+    return tuple(node_record(node) for node in ir.nodes)
 
 
 def _fallback_names(ir: IR) -> tuple[str, ...]:
