@@ -2,10 +2,10 @@
 
 For every unresolved head the traced output is compared, position by position, with what each
 candidate pattern predicts from the head's own operands: a fixed offset delta (0..T-1), the first
-position, the arg-max/min of the key over a window of the last z positions (pads read 0; ties
-to the earliest or latest position), and the value at the last earlier position whose key
-equals the current query. The head agreement is the fraction of positions where the prediction
-equals the head's output.
+position, the arg-max/min of the key over a window of z positions ending delta steps back
+(pads read 0; ties to the earliest or latest position), and the value at the last earlier
+position whose key equals the current query. The head agreement is the fraction of positions
+where the prediction equals the head's output.
 
 A head can deviate from its pattern exactly where the deviation cannot matter (a max over
 x[t] and the head ignores the head whenever x[t] is larger), so each candidate is also tested
@@ -14,12 +14,17 @@ and the output agreement is the fraction of traced positions whose output is unc
 (identical after rounding for integer tasks; within relMSE 1e-9 for real tasks). A candidate
 whose output agreement is 1 is accepted (the one with the best head agreement, simplest on
 ties); failing that, the best candidate whose head agreement reaches the threshold (default
-0.99). Otherwise the head stays unresolved and is reported.
+0.99). Two heads of a layer that stay unmatched are then tested jointly (their top candidates
+in pairs, replaced together), since a pair can split one job between them by content (one
+takes the larger of two values, the other the smaller). Otherwise a head stays unresolved and
+is reported.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 
@@ -43,12 +48,13 @@ def candidates(op: Attend, length: int) -> Iterator[Op]:
     for delta in range(length):
         yield Shift(op.value, delta)
     yield FirstPosition(op.value)
-    for z in range(2, length + 1):
-        for kind in ("max", "min"):
-            for tie in ("first", "last"):
-                if tie == "last" and op.key == op.value:
-                    continue  # ties cannot change the value read
-                yield WindowArgExtreme(op.value, op.key, z, kind, tie)
+    for delta in range(length - 1):
+        for z in range(2, length - delta + 1):
+            for kind in ("max", "min"):
+                for tie in ("first", "last"):
+                    if tie == "last" and op.key == op.value:
+                        continue  # ties cannot change the value read
+                    yield WindowArgExtreme(op.value, op.key, z, kind, tie, delta)
     yield PrevMatch(op.value, op.query, op.key)
 
 
@@ -58,13 +64,17 @@ def agreement(predicted: np.ndarray, actual: np.ndarray) -> float:
 
 
 MIN_HEAD_AGREEMENT = 0.5  # below this a candidate is not worth re-evaluating the network for
+PAIR_CANDIDATES = 6  # per head, when two heads are tested jointly
 
 
-def output_agreement(ir: IR, name: str, candidate: Op, context: Context) -> float:
-    """Fraction of traced outputs unchanged when head ``name`` is replaced by ``candidate``."""
+def output_agreement(ir: IR, replacements: dict[str, Op], context: Context) -> float:
+    """Fraction of traced outputs unchanged when heads are replaced by candidate patterns."""
     traces = context.traces
+    replaced = ir.with_nodes(
+        replace(n, op=replacements[n.name]) if n.name in replacements else n for n in ir.nodes
+    )
     try:
-        values = evaluate(ir.replace_node(name, op=candidate), traces.inputs)["y"]
+        values = evaluate(replaced, traces.inputs)["y"]
     except (TypeError, ValueError):  # something downstream cannot be evaluated
         return 0.0
     target = traces.values["y"]
@@ -74,39 +84,70 @@ def output_agreement(ir: IR, name: str, candidate: Op, context: Context) -> floa
     return 1.0 if rel <= 1e-9 else 0.0
 
 
-def resolve_head(ir: IR, node: Node, op: Attend, context: Context) -> Node:
+def ranked(node: Node, op: Attend, context: Context) -> list[tuple[float, Op]]:
+    """Every candidate with its head agreement, best first (simplest first on ties)."""
     values = context.traces.values
     actual = values[node.name]
     env = {name: values[name] for name in op.operands()}
-    inputs = {"_": actual}
     scored = []
     for order, candidate in enumerate(candidates(op, context.task.length)):
-        score = agreement(evaluate_op(candidate, env, inputs), actual)
+        score = agreement(evaluate_op(candidate, env, {"_": actual}), actual)
         scored.append((score, -order, candidate))
     scored.sort(key=lambda item: item[:2], reverse=True)
-    best_score, _, best = scored[0]
-    chosen, output_score = None, None
-    for score, _, candidate in scored:
-        if score < MIN_HEAD_AGREEMENT:
-            break
-        if output_agreement(ir, node.name, candidate, context) == 1.0:
-            chosen, best_score, output_score = candidate, score, 1.0
-            break
+    return [(score, candidate) for score, _, candidate in scored]
+
+
+def _resolved(node: Node, pattern: Op, score: float, output: float | None, **extra) -> Node:  # type: ignore[no-untyped-def]
     evidence = dict(node.evidence)
     evidence.update(
-        agreement=best_score if chosen is None else best_score,
-        output_agreement=output_score,
-        samples=int(actual.size),
-        threshold=context.options.attention_threshold,
-        best_pattern=(chosen or best).describe(),
+        method="attention_patterns",
+        agreement=score,
+        output_agreement=output,
+        best_pattern=pattern.describe(),
+        **extra,
     )
-    if chosen is None and best_score >= context.options.attention_threshold:
-        chosen = best
-    if chosen is not None:
-        evidence["method"] = "attention_patterns"
-        return Node(node.name, chosen, node.domain, evidence)
-    evidence["method"] = "unmatched"
+    return Node(node.name, pattern, node.domain, evidence)
+
+
+def resolve_head(ir: IR, node: Node, op: Attend, context: Context) -> Node:
+    options = ranked(node, op, context)
+    for score, candidate in options:
+        if score < MIN_HEAD_AGREEMENT:
+            break
+        if output_agreement(ir, {node.name: candidate}, context) == 1.0:
+            return _resolved(node, candidate, score, 1.0)
+    best_score, best = options[0]
+    if best_score >= context.options.attention_threshold:
+        return _resolved(node, best, best_score, None)
+    evidence = dict(node.evidence)
+    evidence.update(
+        method="unmatched",
+        agreement=best_score,
+        output_agreement=None,
+        best_pattern=best.describe(),
+        samples=int(context.traces.values[node.name].size),
+        threshold=context.options.attention_threshold,
+    )
     return Node(node.name, op, node.domain, evidence)
+
+
+def resolve_pair(ir: IR, first: Node, second: Node, context: Context) -> IR:
+    """Two heads that only jointly follow patterns (e.g. max and min of the same two values)."""
+    top = [
+        [(s, c) for s, c in ranked(n, n.op, context)[:PAIR_CANDIDATES] if s >= MIN_HEAD_AGREEMENT]
+        for n in (first, second)
+    ]
+    pairs = sorted(
+        ((sa + sb, i, j) for i, (sa, _) in enumerate(top[0]) for j, (sb, _) in enumerate(top[1])),
+        key=lambda item: (-item[0], item[1], item[2]),
+    )
+    for _, i, j in pairs:
+        (sa, ca), (sb, cb) = top[0][i], top[1][j]
+        if output_agreement(ir, {first.name: ca, second.name: cb}, context) == 1.0:
+            a = _resolved(first, ca, sa, 1.0, jointly_with=second.name)
+            b = _resolved(second, cb, sb, 1.0, jointly_with=first.name)
+            return ir.with_nodes({first.name: a, second.name: b}.get(n.name, n) for n in ir.nodes)
+    return ir
 
 
 def run(ir: IR, context: Context) -> IR:
@@ -114,6 +155,11 @@ def run(ir: IR, context: Context) -> IR:
         if isinstance(node.op, Attend):
             resolved = resolve_head(ir, node, node.op, context)
             ir = ir.with_nodes(resolved if n.name == node.name else n for n in ir.nodes)
+    for first, second in itertools.combinations(ir.unresolved(), 2):
+        current = {n.name: n for n in ir.nodes}
+        a, b = current[first.name], current[second.name]
+        if isinstance(a.op, Attend) and isinstance(b.op, Attend) and a.op.layer == b.op.layer:
+            ir = resolve_pair(ir, a, b, context)
     return ir
 
 

@@ -126,11 +126,14 @@ def symbol_variable(symbol: sympy.Symbol) -> str:
 # ---------------------------------------------------------------------------------------------
 
 WINDOW_HELPER = '''
-def _window_pick(values, keys, t, z, largest, last):
-    """values[j] at the arg-max (largest) or arg-min of keys over j in t-z+1..t; pads read 0."""
+def _window_pick(values, keys, t, z, delta, largest, last):
+    """values[j] at the arg-max (largest) or arg-min of keys, j in t-delta-z+1..t-delta.
+
+    Positions before the start read 0.
+    """
     best_key = None
     best_value = 0
-    for j in range(t - z + 1, t + 1):
+    for j in range(t - delta - z + 1, t - delta + 1):
         key = keys[j] if j >= 0 else 0
         value = values[j] if j >= 0 else 0
         better = best_key is None or (key > best_key if largest else key < best_key)
@@ -320,6 +323,7 @@ class ProgramBuilder:
                 name(keys),
                 name("t"),
                 integer(op.z),
+                integer(op.delta),
                 name("True" if op.kind == "max" else "False"),
                 name("True" if op.tie == "last" else "False"),
             ]

@@ -91,7 +91,7 @@ def inline(ir: IR) -> tuple[sympy.Expr, set[str]]:
         elif isinstance(op, WindowArgExtreme) and op.key == op.value:
             src = exprs[op.value]
             if pure(src) and vanishes_at_zero(src):
-                copies = [shift_lags(src, j) for j in range(op.z)]
+                copies = [shift_lags(src, op.delta + j) for j in range(op.z)]
                 value = (sympy.Max if op.kind == "max" else sympy.Min)(*copies)
         elif isinstance(op, Output):
             total = sum((w * exprs[n] for n, w in op.terms), sympy.Float(op.bias))

@@ -114,7 +114,7 @@ class Shift:
 
 @dataclass(frozen=True)
 class WindowArgExtreme:
-    """value[j] at the arg-max/min of key over j in {t-z+1..t} (pads read 0).
+    """value[j] at the arg-max/min of key over j in {t-delta-z+1 .. t-delta} (pads read 0).
 
     Ties go to the earliest (``tie="first"``) or latest (``tie="last"``) position.
     """
@@ -124,13 +124,15 @@ class WindowArgExtreme:
     z: int
     kind: str  # "max" | "min"
     tie: str = "first"
+    delta: int = 0
 
     def operands(self) -> tuple[str, ...]:
         return (self.value, self.key) if self.value != self.key else (self.value,)
 
     def describe(self) -> str:
         of = self.value if self.value == self.key else f"{self.value} at arg{self.kind} {self.key}"
-        return f"window {self.kind} of {of} over last {self.z}"
+        where = f"t-{self.delta + self.z - 1}..t" + (f"-{self.delta}" if self.delta else "")
+        return f"window {self.kind} of {of} over {where}"
 
 
 @dataclass(frozen=True)
@@ -347,6 +349,7 @@ def _shift(values: np.ndarray, k: int) -> np.ndarray:
 
 
 def _window(op: WindowArgExtreme, value: np.ndarray, key: np.ndarray) -> np.ndarray:
+    value, key = _shift(value, op.delta), _shift(key, op.delta)
     batch, steps = value.shape
     pad = op.z - 1
     v = np.concatenate([np.zeros((batch, pad)), value], axis=1)

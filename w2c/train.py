@@ -26,6 +26,7 @@ from w2c.tasks import Task, shift
 
 FEEDBACK_NAME = "y_prev"
 EXACT_SEQUENCES = 10_000
+EXHAUSTIVE_BUDGET = 10**6  # as the verifier's exhaustive check (docs/verification.md)
 REAL_REL_MSE_BAR = 1e-6
 
 DEFAULT_RECIPE = Recipe(
@@ -113,9 +114,18 @@ def hardened_outputs(model: DiscreteTransformer, task: Task, x: np.ndarray) -> n
 
 
 def check_exactness(
-    model: DiscreteTransformer, task: Task, sequences: int = EXACT_SEQUENCES, seed: int = 12345
+    model: DiscreteTransformer,
+    task: Task,
+    sequences: int = EXACT_SEQUENCES,
+    seed: int = 12345,
+    exhaustive_budget: int = EXHAUSTIVE_BUDGET,
 ) -> Exactness:
-    """The task's bar: discrete tasks 100% exact after rounding; real tasks relMSE < 1e-6."""
+    """The task's bar: discrete tasks 100% exact after rounding; real tasks relMSE < 1e-6.
+
+    Discrete tasks must also be exact on every short sequence the verifier enumerates (all
+    lengths whose count stays within ``exhaustive_budget``): a model wrong on one input in a
+    million would otherwise pass here and fail the compiled program's fidelity check.
+    """
     rng = np.random.default_rng(seed)
     x = task.sample(rng, sequences)
     y = task.run_oracle(x)
@@ -125,7 +135,23 @@ def check_exactness(
     exact = float(np.mean(np.all(np.round(pred) == y, axis=1)))
     rel_mse = float(np.mean((pred - y) ** 2) / max(np.var(y), 1e-12))
     passed = exact == 1.0 if task.discrete else rel_mse < REAL_REL_MSE_BAR
+    if passed and task.discrete:
+        passed = exact_on_short_sequences(model, task, exhaustive_budget)
     return Exactness(sequences, exact, rel_mse, passed, task.discrete)
+
+
+def exact_on_short_sequences(model: DiscreteTransformer, task: Task, budget: int) -> bool:
+    """Every input sequence of every length up to the exhaustive verifier's, exactly right."""
+    from w2c.verify_exhaustive import domain_points, exhaustive_length
+
+    _, points = domain_points(task)
+    for length in range(1, exhaustive_length(task, budget) + 1):
+        index = np.indices((len(points),) * length).reshape(length, -1).T
+        for start in range(0, len(index), 1 << 16):
+            x = points[index[start : start + (1 << 16)]]
+            if not np.array_equal(np.round(hardened_outputs(model, task, x)), task.run_oracle(x)):
+                return False
+    return True
 
 
 def _copy_model(model: DiscreteTransformer) -> DiscreteTransformer:

@@ -22,12 +22,26 @@ from w2c.model.config import ModelConfig
 from w2c.model.sampler import Mode, select
 
 
-def ple_features(values: torch.Tensor, bins: int, limit: float) -> torch.Tensor:
-    """Piecewise-linear encoding of scalars: one ramp per bin over [-limit, limit], plus x."""
-    edges = torch.linspace(-limit, limit, bins + 1, dtype=values.dtype)
-    width = edges[1] - edges[0]
-    ramps = ((values.unsqueeze(-1) - edges[:-1]) / width).clamp(0.0, 1.0)
-    return torch.cat([ramps, values.unsqueeze(-1)], dim=-1)
+def ple_linear(
+    values: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, bins: int, limit: float
+) -> torch.Tensor:
+    """``weight @ PLE(values) + bias`` per head without materialising the encoding.
+
+    PLE(x) has one ramp per bin over [-limit, limit] (1 left of x's bin, a fraction inside it,
+    0 right of it) plus x itself, so the product is the running sum of the left bins' columns,
+    plus the fraction times x's bin column, plus x times the last column. values[..., H],
+    weight[H, d, bins + 1], bias[H, d] -> [..., H, d].
+    """
+    width = 2.0 * limit / bins
+    position = (values + limit) / width
+    index = position.detach().floor().clamp(0, bins - 1).long()
+    fraction = (position - index).clamp(0.0, 1.0)
+    columns = weight.transpose(1, 2)  # [H, bins + 1, d]
+    zero = torch.zeros_like(columns[:, :1])
+    running = torch.cat([zero, torch.cumsum(columns[:, :bins], dim=1)], dim=1)  # [H, bins+1, d]
+    heads = torch.arange(weight.shape[0]).expand_as(index)
+    out = running[heads, index] + fraction.unsqueeze(-1) * columns[heads, index]
+    return out + values.unsqueeze(-1) * columns[:, bins] + bias
 
 
 @dataclass
@@ -98,13 +112,11 @@ class DiscreteTransformer(nn.Module):
     def attention_scores(self, layer: nn.Module, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
         """Raw scores a[b, h, t, s] over pad + T key slots, causally masked with -inf."""
         cfg = self.config
-        fq = ple_features(q, cfg.ple_bins, cfg.ple_range)  # [B,T,H,F]
         batch = k.shape[0]
         k_pad = torch.cat([k.new_zeros(batch, cfg.pad, k.shape[2]), k], dim=1)
-        fk = ple_features(k_pad, cfg.ple_bins, cfg.ple_range)  # [B,S,H,F]
-        qv = torch.einsum("bthf,hdf->bhtd", fq, layer.q_weight) + layer.q_bias[None, :, None, :]
-        kv = torch.einsum("bshf,hdf->bhsd", fk, layer.k_weight) + layer.k_bias[None, :, None, :]
-        scores = qv @ kv.transpose(-1, -2) / math.sqrt(cfg.attn_dim)
+        qv = ple_linear(q, layer.q_weight, layer.q_bias, cfg.ple_bins, cfg.ple_range)
+        kv = ple_linear(k_pad, layer.k_weight, layer.k_bias, cfg.ple_bins, cfg.ple_range)
+        scores = qv.permute(0, 2, 1, 3) @ kv.permute(0, 2, 3, 1) / math.sqrt(cfg.attn_dim)
         t = q.shape[1]
         dist = self.distance[:t, : t + cfg.pad]
         causal = dist >= 0
