@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from w2c import compile_cli, inspect_cli, training_cli
+from w2c.report import bench_cli
 
-__all__ = ["compile_cli", "inspect_cli", "training_cli"]
+__all__ = ["bench_cli", "compile_cli", "inspect_cli", "training_cli"]

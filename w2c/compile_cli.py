@@ -61,6 +61,10 @@ def compile_command(
     emit_tests: Annotated[
         bool, typer.Option("--emit-tests", help="Also write test_<stem>.py beside the program.")
     ] = False,
+    report_html: Annotated[
+        Path | None,
+        typer.Option("--report", help="Also write a self-contained HTML compile report."),
+    ] = None,
     as_json: JsonOption = False,
     force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
@@ -76,6 +80,8 @@ def compile_command(
     tests_path = target.with_name(f"test_{target.stem}.py")
     if emit_tests:
         ensure_writable(tests_path, force)
+    if report_html is not None:
+        ensure_writable(report_html, force)
     override = load_task(task) if task is not None else None
     progress = None if (quiet or as_json) else (lambda message: _err(f"w2c: {message}"))
     compiled = compile_model(
@@ -92,17 +98,31 @@ def compile_command(
         from w2c.verify_emit import render_test_file
 
         write_text(tests_path, render_test_file(target, model, task or report.task), force)
+    document = None
+    if as_json or report_html is not None:
+        from w2c.report.compile_doc import compile_document
+
+        paths = {"program": str(target)}
+        paths.update({"tests": str(tests_path)} if emit_tests else {})
+        paths.update({"report": str(report_html)} if report_html is not None else {})
+        document = compile_document(compiled, **paths)
+    if report_html is not None:
+        from w2c.report.html_page import page_for
+
+        write_text(report_html, page_for(compiled, document, model), force)
     show = _err if as_json else typer.echo
     for name, text in report.snapshots:
         show(f"; ---- IR after {name} ----\n{text}")
     if timings:
         show(_timings_table(report.timings, report.verify_seconds))
     if as_json:
-        data = report.to_dict()
-        data["program"] = str(target)
-        typer.echo(json.dumps(data, indent=2, sort_keys=True))
+        typer.echo(json.dumps(document, indent=2, sort_keys=True))
     else:
-        typer.echo(f"wrote {target}" + (f" and {tests_path}" if emit_tests else ""))
+        written = [str(target), *([str(tests_path)] if emit_tests else [])]
+        written += [str(report_html)] if report_html is not None else []
+        typer.echo(
+            f"wrote {', '.join(written[:-1])}{' and ' if len(written) > 1 else ''}{written[-1]}"
+        )
         typer.echo(f"y[t] = {report.rule}")
         if report.correctness_source.startswith("no oracle"):
             typer.echo(f"correctness not checked: {report.correctness_source}")

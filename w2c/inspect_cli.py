@@ -1,7 +1,9 @@
-"""`w2c inspect model.pt`: what a checkpoint holds, in text or JSON.
+"""`w2c inspect model.pt`: what a checkpoint holds, in text, JSON or PNG plots.
 
-Task, sizes, training summary, every hardened read pointer, and each head's routing on task
-inputs (the attention_patterns hypothesis test plus the offsets it attends to).
+Task, sizes, training summary, every hardened read pointer, each head's routing on task inputs
+(the attention_patterns hypothesis test, the offsets it attends to and a text grid of its
+attention), and each sub-MLP's symbolic fit. ``--plot DIR`` draws the annealing curves, the
+attention maps and the sub-MLP fits (w2c/report/plots.py). JSON schema: docs/report-schema.md.
 """
 
 from __future__ import annotations
@@ -10,51 +12,28 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 
-from w2c.cli import app
+from w2c.cli import app, existing_file
+
+INSPECT_SAMPLES = 512
 
 
-def summarise(path: Path) -> dict[str, Any]:
-    """Everything inspect shows, as plain data."""
-    from w2c.checkpoint import load
-    from w2c.compiler import task_for
-    from w2c.ir import Attend, SubMLP
-    from w2c.lower import lower
-    from w2c.passes.attention_patterns import resolve_head
-    from w2c.pipeline import Context
+def summarise(path: Path, view: Any = None) -> dict[str, Any]:
+    """Everything inspect shows, as plain data (``view``: an already computed ModelView)."""
+    from w2c.report import model_view
+    from w2c.report.schema import SCHEMA
 
-    checkpoint = load(path)
-    task, source = task_for(checkpoint, None)
-    ir, traces = lower(checkpoint, task, samples=512)
-    context = Context(traces, task)
+    seen = view if view is not None else model_view.view(path, samples=INSPECT_SAMPLES)
+    checkpoint = seen.checkpoint
+    found = seen.stories
     cfg = checkpoint.config
     training = checkpoint.training
     history = training["history"]
-    heads, mlps = [], []
-    for node in ir.nodes:
-        if isinstance(node.op, Attend):
-            offsets = (np.arange(task.length)[None, :] - traces.attention[node.name]).ravel()
-            values, counts = np.unique(offsets, return_counts=True)
-            resolved = resolve_head(node, node.op, context)
-            heads.append(
-                {
-                    "name": node.name,
-                    "query": node.op.query,
-                    "key": node.op.key,
-                    "value": node.op.value,
-                    "pattern": resolved.evidence["best_pattern"],
-                    "agreement": resolved.evidence["agreement"],
-                    "offsets": {str(int(v)): int(c) for v, c in zip(values, counts, strict=True)},
-                }
-            )
-        elif isinstance(node.op, SubMLP):
-            mlps.append(
-                {"name": node.name, "inputs": list(node.op.inputs), "hidden": cfg.mlp_hidden}
-            )
-    output = ir.node(ir.output).op
+    output = found[seen.stages[0][1].output].lowered.op
     return {
+        "schema": SCHEMA,
+        "kind": "inspect",
         "path": str(path),
         "format": "w2c.discrete-transformer/1",
         "w2c_version": checkpoint.w2c_version,
@@ -63,7 +42,7 @@ def summarise(path: Path) -> dict[str, Any]:
             **{k: checkpoint.task[k] for k in ("name", "channels", "length", "feedback")},
             "domains": checkpoint.task["domains"],
             "user_task": checkpoint.task["source_sha256"] is not None,
-            "oracle": source,
+            "oracle": seen.oracle,
         },
         "config": cfg.to_dict(),
         "training": {
@@ -73,8 +52,10 @@ def summarise(path: Path) -> dict[str, Any]:
             if history["step"].numel()
             else None,
         },
-        "heads": heads,
-        "mlps": mlps,
+        "history": {k: v.tolist() for k, v in history.items()},
+        "traced_sequences": int(seen.traces.samples),
+        "heads": model_view.heads(found, seen.traces, cfg.pad),
+        "mlps": model_view.mlps(found),
         "output": {
             "terms": [{"name": n, "weight": w} for n, w in output.terms],  # type: ignore[union-attr]
             "bias": output.bias,  # type: ignore[union-attr]
@@ -103,24 +84,39 @@ def render_text(summary: dict[str, Any]) -> str:
         f"relMSE {training['rel_mse']:.2e}",
         "heads:",
     ]
-    for head in summary["heads"] or [{"name": "(none)"}]:
-        if "query" not in head:
-            lines.append("  (none)")
-            continue
+    for head in summary["heads"]:
         top = sorted(head["offsets"].items(), key=lambda kv: -kv[1])[:4]
         shown = ", ".join(f"-{k}: {v}" for k, v in top)
+        agreement = head["agreement"]
         lines.append(
             f"  {head['name']}: q={head['query']} k={head['key']} v={head['value']}  "
-            f"-> {head['pattern']} (agreement {head['agreement']:.3f}); offsets {shown}"
+            f"-> {head['pattern']} (agreement {agreement:.3f}); offsets {shown}"
         )
+        lines.extend(f"      {row}" for row in head["grid"])
+    if not summary["heads"]:
+        lines.append("  (none)")
+    if summary["heads"]:
+        from w2c.report.attention import LEGEND
+
+        lines.append(f"      attention per query t over keys (pads left of |): {LEGEND}")
     lines.append("sub-MLPs:")
-    for mlp in summary["mlps"] or [{"name": "(none)"}]:
-        reads = ", ".join(mlp.get("inputs", []))
-        lines.append(f"  {mlp['name']}" + (f": reads {reads}" if reads else ""))
+    for mlp in summary["mlps"]:
+        lines.append(f"  {mlp['name']}: reads {', '.join(mlp['inputs'])}")
+        fit = mlp["fit"]
+        if fit is not None:
+            verdict = "accepted" if fit["accepted"] else "rejected"
+            lines.append(
+                f"      fit {fit['expr']}  ({verdict}; max |err| {fit['max_abs_error']:.2g} on "
+                f"{fit['samples']} samples, {fit['backend']})"
+            )
+    if not summary["mlps"]:
+        lines.append("  (none)")
     terms = " + ".join(f"{t['weight']:.4g}*{t['name']}" for t in summary["output"]["terms"])
     lines.append(
         f"output  {summary['output']['scale']:g} * ({terms} + {summary['output']['bias']:.4g})"
     )
+    if summary.get("plots"):
+        lines.append(f"plots   {', '.join(summary['plots'])}")
     return "\n".join(lines)
 
 
@@ -137,11 +133,45 @@ def _domain(domain: dict[str, Any]) -> str:
     return f"reals [{domain['lo']:g},{domain['hi']:g}]"
 
 
+def write_plots(folder: Path, summary: dict[str, Any], view: Any, force: bool) -> list[Path]:
+    """Check every target, then draw and write each PNG atomically into ``folder``."""
+    from w2c.fileio import ensure_output_dir, ensure_writable, write_bytes
+    from w2c.report import model_view
+    from w2c.report.plots import figures
+
+    pngs = figures(
+        summary["task"]["name"],
+        view.checkpoint.training,
+        summary["heads"],
+        model_view.mlp_stories(view.stories),
+        view.traces.values,
+    )
+    ensure_output_dir(folder)
+    targets = [ensure_writable(folder / name, force) for name in pngs]
+    return [write_bytes(t, draw(), force) for t, draw in zip(targets, pngs.values(), strict=True)]
+
+
 @app.command("inspect")
 def inspect_command(
     model: Annotated[Path, typer.Argument(help="A model.pt checkpoint.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Write PNG plots into this folder (its parent must exist)."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing plot files.")] = False,
 ) -> None:
-    """Show a checkpoint: task, sizes, training, read pointers and each head's routing."""
-    summary = summarise(model)
+    """Show a checkpoint: task, sizes, training, read pointers, each head's routing and fits."""
+    from w2c.errors import InputError
+    from w2c.report import model_view
+
+    existing_file(model, "model")
+    if plot is not None and not (plot.parent if str(plot.parent) else Path(".")).is_dir():
+        raise InputError(f"plot folder's parent does not exist: {plot.parent}")
+    if plot is not None and plot.exists() and not plot.is_dir():
+        raise InputError(f"plot path exists and is not a folder: {plot}")
+    seen = model_view.view(model, samples=INSPECT_SAMPLES)
+    summary = summarise(model, seen)
+    if plot is not None:
+        summary["plots"] = [str(p) for p in write_plots(plot, summary, seen, force)]
     typer.echo(json.dumps(summary, indent=2, sort_keys=True) if as_json else render_text(summary))

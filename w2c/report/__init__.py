@@ -1,0 +1,5 @@
+"""Seeing inside: model summaries, plots, the HTML compile report, the JSON schema, the scoreboard.
+
+Nothing here changes what the compiler does; these modules only read checkpoints, IR stages and
+traces and present them (docs/report-schema.md for the JSON, docs/cli.md for the commands).
+"""

@@ -1,0 +1,66 @@
+"""A checkpoint seen the way a report shows it: lowered, heads and sub-MLPs explained, traced.
+
+``view`` runs the compiler's own lowering and explaining passes (infer_domains,
+attention_patterns, mlp_symbolic; no pruning, so every sub-MLP gets a fit) on a sample of task
+inputs, without simplifying or emitting a program. ``heads``/``mlps`` turn either that or a full
+compile's stages into the facts the text, JSON, plots and HTML share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from w2c.checkpoint import Checkpoint
+from w2c.ir import Attend, SubMLP
+from w2c.report.stages import NodeStory, Stages, head_facts, mlp_facts, stories
+from w2c.tasks import Task
+
+EXPLAIN = ("infer_domains", "attention_patterns", "mlp_symbolic")
+
+
+@dataclass(frozen=True)
+class ModelView:
+    checkpoint: Checkpoint
+    task: Task
+    oracle: str  # where the task's oracle came from, or why there is none
+    stages: Stages
+    traces: Any  # w2c.lower.Traces
+
+    @property
+    def stories(self) -> dict[str, NodeStory]:
+        return stories(self.stages)
+
+
+def view(path: str | Path, samples: int = 512, seed: int = 0) -> ModelView:
+    """Load, lower on ``samples`` traced inputs and explain every head and sub-MLP."""
+    from w2c.checkpoint import load
+    from w2c.compiler import task_for
+    from w2c.lower import lower
+    from w2c.pipeline import Context, Options, run_pipeline
+
+    checkpoint = load(path)
+    task, oracle = task_for(checkpoint, None)
+    ir, traces = lower(checkpoint, task, samples=samples, seed=seed)
+    context = Context(traces, task, Options(seed=seed), checkpoint.model_hash, EXPLAIN)
+    result = run_pipeline(ir, context, EXPLAIN)
+    return ModelView(checkpoint, task, oracle, (("lower", ir), *result.stages), traces)
+
+
+def heads(found: dict[str, NodeStory], traces: Any, pad: int) -> list[dict[str, Any]]:
+    """Facts of every attention head, in network order."""
+    return [
+        head_facts(story, traces.attention[name], pad)
+        for name, story in found.items()
+        if isinstance(story.lowered.op, Attend)
+    ]
+
+
+def mlp_stories(found: dict[str, NodeStory]) -> list[NodeStory]:
+    return [story for story in found.values() if isinstance(story.lowered.op, SubMLP)]
+
+
+def mlps(found: dict[str, NodeStory]) -> list[dict[str, Any]]:
+    """Facts of every sub-MLP, in network order."""
+    return [mlp_facts(story) for story in mlp_stories(found)]
