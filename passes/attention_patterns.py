@@ -4,8 +4,9 @@ For every unresolved head the traced output is compared, position by position, w
 candidate pattern predicts from the head's own operands: a fixed offset delta (0..T-1), the first
 position, the arg-max/min of the key over a window of z positions ending delta steps back
 (pads read 0; ties to the earliest or latest position), and the value at the last earlier
-position whose key equals the current query. The head agreement is the fraction of positions
-where the prediction equals the head's output.
+position whose key equals the current query; for a two-valued query (bits), a fixed offset
+read only when the query has one of its values (the head reads a pad, 0, otherwise). The head
+agreement is the fraction of positions where the prediction equals the head's output.
 
 A head can deviate from its pattern exactly where the deviation cannot matter (a max over
 x[t] and the head ignores the head whenever x[t] is larger), so each candidate is also tested
@@ -32,6 +33,7 @@ from w2c.ir import (
     IR,
     Attend,
     FirstPosition,
+    GatedShift,
     Node,
     Op,
     PrevMatch,
@@ -43,11 +45,15 @@ from w2c.ir import (
 from w2c.pipeline import Context, Pass
 
 
-def candidates(op: Attend, length: int) -> Iterator[Op]:
+def candidates(op: Attend, length: int, query_values: tuple[float, ...] | None) -> Iterator[Op]:
     """Every hypothesis, simplest first."""
     for delta in range(length):
         yield Shift(op.value, delta)
     yield FirstPosition(op.value)
+    if query_values is not None and len(query_values) == 2:  # a two-valued query gates a copy
+        for delta in range(length):
+            for value in query_values:
+                yield GatedShift(op.value, delta, op.query, (value,))
     for delta in range(length - 1):
         for z in range(2, length - delta + 1):
             for kind in ("max", "min"):
@@ -90,7 +96,9 @@ def ranked(node: Node, op: Attend, context: Context) -> list[tuple[float, Op]]:
     actual = values[node.name]
     env = {name: values[name] for name in op.operands()}
     scored = []
-    for order, candidate in enumerate(candidates(op, context.task.length)):
+    query = np.unique(np.round(values[op.query], 9))
+    query_values = tuple(float(v) for v in query) if len(query) <= 2 else None
+    for order, candidate in enumerate(candidates(op, context.task.length, query_values)):
         score = agreement(evaluate_op(candidate, env, {"_": actual}), actual)
         scored.append((score, -order, candidate))
     scored.sort(key=lambda item: item[:2], reverse=True)

@@ -24,6 +24,7 @@ from w2c.ir import (
     Attend,
     Expr,
     FirstPosition,
+    GatedShift,
     HeadWeights,
     Input,
     Node,
@@ -309,6 +310,14 @@ class ProgramBuilder:
         if isinstance(op, Shift):
             seq, lag = self.history(op.src)
             return [assign(target, guarded_read(seq, lag + op.k))]
+        if isinstance(op, GatedShift):
+            seq, lag = self.history(op.src)
+            options = cst.Tuple([cst.Element(float_list(np.array(v))) for v in op.values])
+            test = cst.Comparison(
+                self.value_at_t(op.query), [cst.ComparisonTarget(cst.In(), options)]
+            )
+            read = guarded_read(seq, lag + op.k)
+            return [assign(target, cst.IfExp(test=test, body=read, orelse=integer(0)))]
         if isinstance(op, FirstPosition):
             seq, lag = self.history(op.value)
             return [assign(target, guarded_read(seq, lag) if lag else index(seq, integer(0)))]

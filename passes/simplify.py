@@ -26,7 +26,9 @@ import sympy
 
 from w2c.ir import (
     IR,
+    DomainInfo,
     Expr,
+    GatedShift,
     Input,
     Node,
     Output,
@@ -73,6 +75,19 @@ def shift_lags(expr: sympy.Expr, k: int) -> sympy.Expr:
     return expr.xreplace(mapping)
 
 
+def bit_gate(
+    query: sympy.Expr, values: tuple[float, ...], domain: DomainInfo | None
+) -> sympy.Expr | None:
+    """[query in values] as a polynomial when the query only takes the values 0 and 1."""
+    if domain is None or domain.values is None or set(domain.values) != {0.0, 1.0}:
+        return None
+    if values == (1.0,):
+        return query
+    if values == (0.0,):
+        return 1 - query
+    return None
+
+
 def inline(ir: IR) -> tuple[sympy.Expr, set[str]]:
     """The output as an expression; the names of nodes that stay (opaque) in it."""
     exprs: dict[str, sympy.Expr] = {}
@@ -88,6 +103,11 @@ def inline(ir: IR) -> tuple[sympy.Expr, set[str]]:
             src = exprs[op.src]
             if pure(src) and vanishes_at_zero(src):
                 value = shift_lags(src, op.k)
+        elif isinstance(op, GatedShift):
+            src, query = exprs[op.src], exprs[op.query]
+            gate = bit_gate(query, op.values, ir.node(op.query).domain)
+            if gate is not None and pure(src) and vanishes_at_zero(src) and pure(query):
+                value = shift_lags(src, op.k) * gate
         elif isinstance(op, WindowArgExtreme) and op.key == op.value:
             src = exprs[op.value]
             if pure(src) and vanishes_at_zero(src):

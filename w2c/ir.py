@@ -136,6 +136,23 @@ class WindowArgExtreme:
 
 
 @dataclass(frozen=True)
+class GatedShift:
+    """src[t - k] when query[t] is one of ``values``, else 0 (a head that reads a pad)."""
+
+    src: str
+    k: int
+    query: str
+    values: tuple[float, ...]
+
+    def operands(self) -> tuple[str, ...]:
+        return (self.src, self.query) if self.src != self.query else (self.src,)
+
+    def describe(self) -> str:
+        shown = ", ".join(f"{v:g}" for v in self.values)
+        return f"shift {self.src} by {self.k} where {self.query} in {{{shown}}}, else 0"
+
+
+@dataclass(frozen=True)
 class FirstPosition:
     """value[0]: attend to the first position."""
 
@@ -208,7 +225,18 @@ class Output:
         return f"output {self.scale:g} * ({terms} + {self.bias:.6g})"
 
 
-Op = Input | Expr | Attend | Shift | WindowArgExtreme | FirstPosition | PrevMatch | SubMLP | Output
+Op = (
+    Input
+    | Expr
+    | Attend
+    | Shift
+    | GatedShift
+    | WindowArgExtreme
+    | FirstPosition
+    | PrevMatch
+    | SubMLP
+    | Output
+)
 UNRESOLVED = (Attend, SubMLP)
 
 
@@ -408,6 +436,9 @@ def evaluate_op(
         ).copy()
     if isinstance(op, Shift):
         return _shift(env[op.src], op.k)
+    if isinstance(op, GatedShift):
+        gate = np.isin(np.round(env[op.query], 9), np.round(np.array(op.values), 9))
+        return np.where(gate, _shift(env[op.src], op.k), 0.0)
     if isinstance(op, WindowArgExtreme):
         return _window(op, env[op.value], env[op.key])
     if isinstance(op, FirstPosition):
