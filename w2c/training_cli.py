@@ -61,8 +61,30 @@ def _progress_hooks(quiet: bool, total_steps: int):  # type: ignore[no-untyped-d
     return progress, on_attempt, on_log, on_result
 
 
+def compiles_cleanly(result, task) -> bool:  # type: ignore[no-untyped-def]
+    """Does this exact run compile to a rule over the task's symbols, with no fallback?"""
+    import w2c
+    from w2c import checkpoint
+    from w2c.compiler import compile_model
+    from w2c.passes.simplify import pure
+    from w2c.train import TrainOutcome, training_record
+
+    outcome = TrainOutcome(result, [], result.seconds)
+    data = checkpoint.build(result.model, task, training_record(outcome), w2c.__version__)
+    compiled = compile_model(checkpoint.validate(data), task=task, verify=False)
+    rule = compiled.report.rule
+    output = compiled.ir.node(compiled.ir.output).op
+    return not compiled.report.fallbacks and rule is not None and bool(pure(output.rule))
+
+
 def train_and_save(
-    spec: str, output: Path, force: bool, seed: int, steps: int | None, quiet: bool
+    spec: str,
+    output: Path,
+    force: bool,
+    seed: int,
+    steps: int | None,
+    quiet: bool,
+    require_clean: bool = False,
 ) -> str:
     """Train the task named by ``spec`` and save it to ``output``; returns a summary line."""
     import w2c
@@ -89,6 +111,7 @@ def train_and_save(
             on_log=on_log,
             on_attempt=on_attempt,
             on_result=on_result,
+            accept=(lambda result: compiles_cleanly(result, task)) if require_clean else None,
         )
     finally:
         if progress is not None:
@@ -132,7 +155,11 @@ def corpus_train_command(
     force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
-    """Regenerate the corpus checkpoints (into ./models by default, never into site-packages)."""
+    """Regenerate the corpus checkpoints (into ./models by default, never into site-packages).
+
+    Corpus models must also compile without fallbacks: an exact run whose heads follow no known
+    pattern does not end the restarts (the first exact run is kept if none compiles cleanly).
+    """
     from w2c.corpus import TASKS
     from w2c.errors import InputError
     from w2c.fileio import ensure_output_dir
@@ -143,4 +170,5 @@ def corpus_train_command(
         raise InputError(f"unknown corpus task {unknown[0]!r}")
     folder = ensure_output_dir(out)
     for name in names:
-        typer.echo(train_and_save(name, folder / f"{name}.pt", force, seed, None, quiet))
+        target = folder / f"{name}.pt"
+        typer.echo(train_and_save(name, target, force, seed, None, quiet, require_clean=True))
