@@ -17,6 +17,7 @@ from w2c.ir import IR
 from w2c.lower import Traces
 from w2c.tasks import Task
 
+# Every pass module, in the default pipeline's order (a pass named in --passes must be here).
 PASS_MODULES = (
     "infer_domains",
     "attention_patterns",
@@ -25,14 +26,7 @@ PASS_MODULES = (
     "simplify",
     "emit",
 )
-DEFAULT_PIPELINE = (
-    "infer_domains",
-    "attention_patterns",
-    "prune",
-    "mlp_symbolic",
-    "simplify",
-    "emit",
-)
+DEFAULT_PIPELINE = PASS_MODULES
 
 
 @dataclass(frozen=True)
