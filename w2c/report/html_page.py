@@ -41,6 +41,7 @@ nav a { margin-right: 14px; color: #0969da; text-decoration: none; }
 figure { margin: 8px 0 14px; } figure img { max-width: 100%; border: 1px solid #e1e4e8; }
 figcaption { font-size: 12px; color: #57606a; }
 .muted { color: #57606a; }
+details { margin: 4px 0; } summary { cursor: pointer; color: #0969da; }
 .scroll { overflow-x: auto; }
 td code { white-space: pre-wrap; word-break: break-word; }
 .cols { display: flex; gap: 18px; flex-wrap: wrap; align-items: flex-start; }
@@ -181,9 +182,12 @@ EVIDENCE_COLUMNS = (
 def _evidence(document: Mapping[str, Any]) -> str:
     rows = []
     details = []
+    traced = {head["name"]: head["samples"] for head in document["heads"]}
     for item in document["resolutions"]:
         node = item["node"]
-        evidence = node["evidence"]
+        evidence = dict(node["evidence"])
+        if item["name"] in traced:  # a head's agreement is measured on every traced position
+            evidence.setdefault("samples", traced[item["name"]])
         if item["resolved_by"] == "lower" and not evidence:
             continue  # inputs and scalings: nothing was decided about them
         rows.append(
@@ -201,7 +205,10 @@ def _evidence(document: Mapping[str, Any]) -> str:
             for k, v in sorted(evidence.items())
         )
         details.append(
-            f'<h3>%{_e(item["name"])}</h3><table class="facts">{pairs}</table>' if pairs else ""
+            f"<details><summary>all evidence of <code>%{_e(item['name'])}</code></summary>"
+            f'<table class="facts">{pairs}</table></details>'
+            if pairs
+            else ""
         )
     header = [
         "node",
@@ -214,7 +221,7 @@ def _evidence(document: Mapping[str, Any]) -> str:
     return (
         '<h2 id="evidence">Evidence per node</h2>'
         '<p class="muted">Each head and sub-MLP as the pass that resolved it left it; the output '
-        "after its last pass. All evidence values follow the table.</p>"
+        "after its last pass. Every evidence value is listed below the table.</p>"
         + f'<div class="scroll">{_table(header, rows)}</div>'
         + "".join(details)
     )

@@ -61,6 +61,9 @@ def row(task: Any, training: dict[str, Any], compiled: Any) -> dict[str, Any]:
         "polish_steps": int(training["polish_steps"]),
         "attempts": int(training["attempts"]),
         "final_hard_loss": float(training["final_hard_loss"]),
+        "exact_fraction": float(training["exact_fraction"]),
+        "rel_mse": float(training["rel_mse"]),
+        "discrete": bool(task.discrete),
         "pass_seconds": {name: round(seconds, 6) for name, seconds in report.timings},
         "passes_seconds": round(sum(seconds for _, seconds in report.timings), 6),
         "verify_seconds": round(report.verify_seconds, 6),
@@ -131,7 +134,7 @@ def markdown(board: dict[str, Any]) -> str:
     rows = board["rows"]
     passes = _passes(rows)
     header = (
-        ["task", "train s", "steps", "hard loss"]
+        ["task", "train s", "steps", "hard loss", "hardened model"]
         + [f"{p} s" for p in passes]
         + ["verify s", "code lines (ref)", "AST nodes (ref)", "correctness", "fidelity"]
         + ["textbook", "rule"]
@@ -144,6 +147,7 @@ def markdown(board: dict[str, Any]) -> str:
             f"{r['train_seconds']:.1f}",
             f"{r['steps']}+{r['polish_steps']}",
             f"{r['final_hard_loss']:.1e}",
+            f"{r['exact_fraction']:.0%} exact" if r["discrete"] else f"relMSE {r['rel_mse']:.0e}",
             *(f"{r['pass_seconds'][p]:.3f}" if p in r["pass_seconds"] else "-" for p in passes),
             f"{r['verify_seconds']:.2f}",
             _size(r, "code_lines"),

@@ -73,7 +73,7 @@ def head_facts(story: NodeStory, attended: np.ndarray, pad: int) -> dict[str, An
         "resolved": story.node.resolved,
         "agreement": _number(evidence.get("agreement")),
         "output_agreement": _number(evidence.get("output_agreement")),
-        "samples": evidence.get("samples"),
+        "samples": evidence.get("samples", int(attended.size)),  # every traced position
         "offsets": {str(int(v)): int(c) for v, c in zip(values, counts, strict=True)},
         "attention": {
             "first_key": -pad,
