@@ -243,3 +243,21 @@ def test_report_target_is_checked_before_compiling(
     assert not program.exists()
     if setup == "exists":
         assert report.read_text() == "mine"
+
+
+def test_partial_compile_report_marks_unresolved_nodes(tmp_path: Path) -> None:
+    """Without the explaining passes every head and sub-MLP stays a marked NumPy fallback."""
+    report = tmp_path / "r.html"
+    argv = ["compile", str(model_path("maximum_prev2")), "-o", str(tmp_path / "p.py")]
+    code, out = cli([*argv, "--passes", "infer_domains", "--report", str(report), "--json"])
+    assert code == 3
+    document = json.loads(out)
+    jsonschema.validate(document, json_schema("compile"))
+    assert document["fallbacks"] == ["attn_L0H0", "mlp_L0M0"]
+    assert all(m["fit"] is None for m in document["mlps"])
+    page = Page()
+    page.feed(report.read_text())
+    assert "PARTIAL" in "".join(page.text)
+    rows = {row[0]: row for row in page.rows if row and row[0].startswith("%")}
+    assert rows["%attn_L0H0"][2] == "unresolved" and rows["%mlp_L0M0"][2] == "unresolved"
+    assert [text for cls, text in page.pres if cls == "ir"] == [s["ir"] for s in document["stages"]]

@@ -161,7 +161,7 @@ def mlp_png(story: NodeStory, values: Mapping[str, np.ndarray], title: str) -> b
     learned = _mlp_on(op, operands, columns)
     fitted = _evaluate_fit(expr, operands, columns)
     residual = learned - fitted if fitted is not None else np.full_like(learned, np.nan)
-    status = "accepted" if story.node.resolved else "rejected"
+    status = "accepted" if story.node.resolved else "rejected: error above tolerance"
     fit_text = f"fit ({status}): {expr}" if expr is not None else "no symbolic fit"
     heading = "\n".join(
         [title, *textwrap.wrap(f"{story.lowered.name}({', '.join(op.inputs)}): {fit_text}", 110)]
