@@ -78,6 +78,7 @@ def make_config(task: Task, size: ModelSize, rng: np.random.Generator) -> ModelC
         length=task.length,
         layers=tuple(LayerSpec(h, m) for h, m in size.layers),
         mlp_hidden=size.mlp_hidden,
+        mlp_arity=size.mlp_arity,
     )
 
 

@@ -73,10 +73,12 @@ class ModelSize:
 
     layers: tuple[tuple[int, int], ...]
     mlp_hidden: int = 8
+    mlp_arity: int = 2
 
     def describe(self) -> str:
         layers = " ".join(f"{h}h{m}m" for h, m in self.layers)
-        return f"{layers} hidden={self.mlp_hidden}"
+        arity = f" arity={self.mlp_arity}" if self.mlp_arity != 2 else ""
+        return f"{layers} hidden={self.mlp_hidden}{arity}"
 
 
 @dataclass(frozen=True)
