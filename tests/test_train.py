@@ -40,7 +40,8 @@ def task_file(tmp_path: Path) -> Path:
 
 def test_user_task_trains_saves_and_compiles(task_file: Path, tmp_path: Path) -> None:
     model = tmp_path / "pair.pt"
-    assert run(["train", f"{task_file}:sum_prev_pair", "-o", str(model), "--quiet"]) == 0
+    argv = ["train", f"{task_file}:sum_prev_pair", "-o", str(model), "--steps", "600", "-q"]
+    assert run(argv) == 0
     checkpoint = load(model)
     assert checkpoint.task_name == "sum_prev_pair"
     assert checkpoint.task["source_sha256"] is not None and checkpoint.task["length"] == 6

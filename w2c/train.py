@@ -341,9 +341,9 @@ def _polish(
 ) -> None:
     """Train only the continuous weights of the hardened model (pointers frozen)."""
     # Straight-through at the final temperature, without noise: the forward is the hardened
-    # model, and the soft gradient still reaches attention scores and reads, so near-miss
-    # pointers (a head right on 97% of positions) can be pulled onto the exact pattern.
-    params = [p for n, p in model.named_parameters() if n not in HEAD]
+    # model, and the soft gradient still reaches the attention scores, so a near-miss head (right
+    # on 97% of positions) can be pulled onto its exact pattern. Read pointers stay frozen.
+    params = [p for n, p in model.named_parameters() if n not in HEAD and not n.endswith("_read")]
     if settings.polish_steps > 0 and params:
         optimiser = torch.optim.Adam(params, lr=settings.lr / 3)
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, settings.polish_steps)
