@@ -5,8 +5,9 @@ candidate pattern predicts from the head's own operands: a fixed offset delta (0
 position, the arg-max/min of the key over a window of z positions ending delta steps back
 (pads read 0; ties to the earliest or latest position), and the value at the last earlier
 position whose key equals the current query; for a two-valued query (bits), a fixed offset
-read only when the query has one of its values (the head reads a pad, 0, otherwise). The head
-agreement is the fraction of positions where the prediction equals the head's output.
+read only when the query has one of its values (the head reads a pad, 0, otherwise), and more
+generally one plain pattern per value of a two-valued query (fitted on that value's positions).
+The head agreement is the fraction of positions where the prediction equals the head's output.
 
 A head can deviate from its pattern exactly where the deviation cannot matter (a max over
 x[t] and the head ignores the head whenever x[t] is larger), so each candidate is also tested
@@ -37,6 +38,7 @@ from w2c.ir import (
     Node,
     Op,
     PrevMatch,
+    QueryGated,
     Shift,
     WindowArgExtreme,
     evaluate,
@@ -95,14 +97,37 @@ def ranked(node: Node, op: Attend, context: Context) -> list[tuple[float, Op]]:
     values = context.traces.values
     actual = values[node.name]
     env = {name: values[name] for name in op.operands()}
-    scored = []
     query = np.unique(np.round(values[op.query], 9))
     query_values = tuple(float(v) for v in query) if len(query) <= 2 else None
-    for order, candidate in enumerate(candidates(op, context.task.length, query_values)):
-        score = agreement(evaluate_op(candidate, env, {"_": actual}), actual)
-        scored.append((score, -order, candidate))
+    plain = list(candidates(op, context.task.length, query_values))
+    predictions = [evaluate_op(c, env, {"_": actual}) for c in plain]
+    scored = [
+        (agreement(p, actual), -order, c)
+        for order, (c, p) in enumerate(zip(plain, predictions, strict=True))
+    ]
+    if query_values is not None and len(query_values) == 2:
+        gated = query_gated(op, query_values, plain, predictions, values[op.query], actual)
+        score = agreement(evaluate_op(gated, env, {"_": actual}), actual)
+        scored.append((score, -len(plain), gated))
     scored.sort(key=lambda item: item[:2], reverse=True)
     return [(score, candidate) for score, _, candidate in scored]
+
+
+def query_gated(
+    op: Attend,
+    query_values: tuple[float, ...],
+    plain: list[Op],
+    predictions: list[np.ndarray],
+    query: np.ndarray,
+    actual: np.ndarray,
+) -> QueryGated:
+    """The best plain pattern on the positions of each query value, combined."""
+    best = []
+    for value in query_values:
+        mask = np.isclose(query, value)
+        scores = [agreement(p[mask], actual[mask]) for p in predictions]
+        best.append(plain[int(np.argmax(scores))])  # first (simplest) on ties
+    return QueryGated(op.query, (query_values[0], query_values[1]), best[0], best[1])
 
 
 def _resolved(node: Node, pattern: Op, score: float, output: float | None, **extra) -> Node:  # type: ignore[no-untyped-def]

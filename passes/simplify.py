@@ -8,7 +8,8 @@
 2. Canonicalise: max/min as relu (``Max(0, e)``) of primitive linear arguments, so the scales a
    network spreads across a relu and its read-out multiply together.
 3. Rationalise: every float becomes the simplest rational within a tolerance, trying coarse
-   denominators first; domain facts apply (bits: x**2 = x). A candidate is accepted only if it
+   denominators first; domain facts apply (bits: x**2 = x, and a rule over bits only becomes
+   its multilinear polynomial when that is shorter). A candidate is accepted only if it
    reproduces the hardened model on every traced position (integer tasks: identical after
    rounding; real tasks: relMSE <= 1e-9); otherwise the next finer level is tried, and the
    unrounded rule is kept when none passes.
@@ -17,6 +18,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from fractions import Fraction
@@ -31,7 +33,9 @@ from w2c.ir import (
     GatedShift,
     Input,
     Node,
+    Op,
     Output,
+    QueryGated,
     Shift,
     WindowArgExtreme,
     sym,
@@ -88,6 +92,31 @@ def bit_gate(
     return None
 
 
+def inline_op(op: Op, exprs: dict[str, sympy.Expr], ir: IR) -> sympy.Expr | None:
+    """A routing op as an expression over task symbols, or None when it cannot be inlined."""
+    if isinstance(op, Shift):
+        src = exprs[op.src]
+        if pure(src) and vanishes_at_zero(src):
+            return shift_lags(src, op.k)
+    elif isinstance(op, GatedShift):
+        src, query = exprs[op.src], exprs[op.query]
+        gate = bit_gate(query, op.values, ir.node(op.query).domain)
+        if gate is not None and pure(src) and vanishes_at_zero(src) and pure(query):
+            return shift_lags(src, op.k) * gate
+    elif isinstance(op, WindowArgExtreme) and op.key == op.value:
+        src = exprs[op.value]
+        if pure(src) and vanishes_at_zero(src):
+            copies = [shift_lags(src, op.delta + j) for j in range(op.z)]
+            return (sympy.Max if op.kind == "max" else sympy.Min)(*copies)
+    elif isinstance(op, QueryGated):
+        query = exprs[op.query]
+        low, high = inline_op(op.low, exprs, ir), inline_op(op.high, exprs, ir)
+        gate = bit_gate(query, (op.values[1],), ir.node(op.query).domain)
+        if low is not None and high is not None and gate is not None and pure(query):
+            return gate * high + (1 - gate) * low
+    return None
+
+
 def inline(ir: IR) -> tuple[sympy.Expr, set[str]]:
     """The output as an expression; the names of nodes that stay (opaque) in it."""
     exprs: dict[str, sympy.Expr] = {}
@@ -99,20 +128,8 @@ def inline(ir: IR) -> tuple[sympy.Expr, set[str]]:
             value = y_sym(op.lag) if op.channel == "y" else x_sym(op.lag, op.channel)
         elif isinstance(op, Expr):
             value = op.expr.xreplace({sym(a): exprs[a] for a in op.args})
-        elif isinstance(op, Shift):
-            src = exprs[op.src]
-            if pure(src) and vanishes_at_zero(src):
-                value = shift_lags(src, op.k)
-        elif isinstance(op, GatedShift):
-            src, query = exprs[op.src], exprs[op.query]
-            gate = bit_gate(query, op.values, ir.node(op.query).domain)
-            if gate is not None and pure(src) and vanishes_at_zero(src) and pure(query):
-                value = shift_lags(src, op.k) * gate
-        elif isinstance(op, WindowArgExtreme) and op.key == op.value:
-            src = exprs[op.value]
-            if pure(src) and vanishes_at_zero(src):
-                copies = [shift_lags(src, op.delta + j) for j in range(op.z)]
-                value = (sympy.Max if op.kind == "max" else sympy.Min)(*copies)
+        elif isinstance(op, (Shift, GatedShift, WindowArgExtreme, QueryGated)):
+            value = inline_op(op, exprs, ir)
         elif isinstance(op, Output):
             total = sum((w * exprs[n] for n, w in op.terms), sympy.Float(op.bias))
             value = op.scale * total
@@ -232,6 +249,44 @@ def apply_bits(expr: sympy.Expr, bits: set[sympy.Symbol]) -> sympy.Expr:
     )
 
 
+def bit_multilinear(expr: sympy.Expr, bits: set[sympy.Symbol]) -> sympy.Expr | None:
+    """The unique multilinear polynomial equal to ``expr`` on {0,1}^n, when every symbol is a bit.
+
+    Coefficients come from the Moebius transform of the values at the 2^n corners, evaluated
+    exactly (integers and rationals, no floats), so the result is equal on the domain by
+    construction.
+    """
+    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+    if not symbols or len(symbols) > 10 or not all(s in bits for s in symbols):
+        return None
+    if expr.atoms(sympy.Float):
+        return None
+    values = {}
+    for corner in itertools.product((0, 1), repeat=len(symbols)):
+        value = expr.xreplace(dict(zip(symbols, map(sympy.Integer, corner), strict=True)))
+        if not value.is_Rational:
+            return None
+        values[corner] = value
+    polynomial = sympy.Integer(0)
+    for subset in itertools.product((0, 1), repeat=len(symbols)):
+        coefficient = sympy.Integer(0)
+        for inner in itertools.product(*[(0, 1) if s else (0,) for s in subset]):
+            sign = (-1) ** (sum(subset) - sum(inner))
+            coefficient += sign * values[inner]
+        if coefficient != 0:
+            term = sympy.Mul(*[sym_ for sym_, on in zip(symbols, subset, strict=True) if on])
+            polynomial += coefficient * term
+    return sympy.expand(polynomial)
+
+
+def simplest(expr: sympy.Expr, bits: set[sympy.Symbol]) -> sympy.Expr:
+    """On bits, the multilinear polynomial when it is no longer than the expression."""
+    polynomial = bit_multilinear(expr, bits)
+    if polynomial is not None and sympy.count_ops(polynomial) < sympy.count_ops(expr):
+        return polynomial
+    return expr
+
+
 # --------------------------------------------------------------------------------------------
 # 4. Tidy
 # --------------------------------------------------------------------------------------------
@@ -305,7 +360,7 @@ def candidates(raw: sympy.Expr, bits: set[sympy.Symbol]) -> Iterable[tuple[str, 
     canonical = apply_bits(normalise_arguments(to_relu(sympy.expand(raw))), bits)
     for denominator in DENOMINATORS:
         snapped = apply_bits(rationalise(canonical, denominator), bits)
-        yield f"denominators <= {denominator}", relu_to_extrema(snapped)
+        yield f"denominators <= {denominator}", simplest(relu_to_extrema(snapped), bits)
     yield "unrounded", canonical
 
 

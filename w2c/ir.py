@@ -153,6 +153,31 @@ class GatedShift:
 
 
 @dataclass(frozen=True)
+class QueryGated:
+    """``low`` where query[t] == values[0], ``high`` where query[t] == values[1].
+
+    A dot-product head over a two-valued query (bits) can flip between two routings with the
+    query's value, e.g. the window max when x[t] = 0 and the window min when x[t] = 1.
+    """
+
+    query: str
+    values: tuple[float, float]
+    low: Op
+    high: Op
+
+    def operands(self) -> tuple[str, ...]:
+        names = (*self.low.operands(), *self.high.operands(), self.query)
+        return tuple(dict.fromkeys(names))
+
+    def describe(self) -> str:
+        v0, v1 = self.values
+        return (
+            f"if {self.query} == {v1:g}: {self.high.describe()}; "
+            f"if {self.query} == {v0:g}: {self.low.describe()}"
+        )
+
+
+@dataclass(frozen=True)
 class FirstPosition:
     """value[0]: attend to the first position."""
 
@@ -232,6 +257,7 @@ Op = (
     | Shift
     | GatedShift
     | WindowArgExtreme
+    | QueryGated
     | FirstPosition
     | PrevMatch
     | SubMLP
@@ -436,6 +462,9 @@ def evaluate_op(
         ).copy()
     if isinstance(op, Shift):
         return _shift(env[op.src], op.k)
+    if isinstance(op, QueryGated):
+        high = np.isclose(env[op.query], op.values[1])
+        return np.where(high, evaluate_op(op.high, env, inputs), evaluate_op(op.low, env, inputs))
     if isinstance(op, GatedShift):
         gate = np.isin(np.round(env[op.query], 9), np.round(np.array(op.values), 9))
         return np.where(gate, _shift(env[op.src], op.k), 0.0)

@@ -326,7 +326,20 @@ def train_run(
             if on_log is not None:
                 on_log({"step": step, "tau": tau, "soft": soft, "hard": hard, "agreement": agree})
 
-    _polish(model, task, settings, rng)
+    polish_loss = _polish(model, task, settings, rng)
+    if polish_loss is not None:  # one more log point: the delivered (polished) model
+        with torch.no_grad():
+            hard = float(_normalised_mse(model(eval_x, mode="hard"), eval_y, scale))
+        pointers = model.pointers()
+        history.step.append(settings.steps + settings.polish_steps - 1)
+        history.tau.append(settings.tau_end)
+        history.soft.append(polish_loss)
+        history.hard.append(hard)
+        history.delta.append(hard - polish_loss)
+        history.agreement_prev.append(
+            float((pointers == previous).float().mean()) if pointers.numel() else 1.0
+        )
+        history.pointers.append(pointers)
     history.finish(model.pointers())
     exactness = check_exactness(model, task)
     seconds = time.perf_counter() - start
@@ -338,8 +351,12 @@ def _polish(
     task: Task,
     settings: TrainSettings,
     rng: np.random.Generator,
-) -> None:
-    """Train only the continuous weights of the hardened model (pointers frozen)."""
+) -> float | None:
+    """Train only the continuous weights of the hardened model (pointers frozen).
+
+    Returns the last polish loss (None when nothing was polished).
+    """
+    loss_value = None
     # Straight-through at the final temperature, without noise: the forward is the hardened
     # model, and the soft gradient still reaches the attention scores, so a near-miss head (right
     # on 97% of positions) can be pulled onto its exact pattern. Read pointers stay frozen.
@@ -354,7 +371,9 @@ def _polish(
             loss.backward()
             optimiser.step()
             schedule.step()
+            loss_value = float(loss.detach())
     fit_output_head(model, task, rng)
+    return loss_value
 
 
 @torch.no_grad()
