@@ -1,9 +1,10 @@
 """Annealed training of a Discrete Transformer on a task, with restarts until the model is exact.
 
 One run: MSE on fresh batches, AdamW, cosine learning rate, geometric tau annealing
-(tau_start -> tau_end), Gumbel-softmax reads. A short *polish* phase follows with every read and
-attention hardened (argmax) and only the continuous weights trained, which closes the remaining
-soft-to-hard gap. The hardened model must then pass the task's exactness bar on fresh sequences
+(tau_start -> tau_end), Gumbel-softmax selections (relaxed for the first quarter of the steps,
+straight-through after), and the linear output head solved in closed form at every step. A
+*polish* phase follows at the final temperature: hard forward, read pointers frozen, attention
+scores and sub-MLP weights trained, which closes the remaining soft-to-hard gap. The hardened model must then pass the task's exactness bar on fresh sequences
 (closed-loop for feedback tasks); otherwise the next seed / size of the task's recipe is tried.
 """
 
