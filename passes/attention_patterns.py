@@ -130,13 +130,17 @@ def query_gated(
     return QueryGated(op.query, (query_values[0], query_values[1]), best[0], best[1])
 
 
-def _resolved(node: Node, pattern: Op, score: float, output: float | None, **extra) -> Node:  # type: ignore[no-untyped-def]
+def _resolved(  # type: ignore[no-untyped-def]
+    node: Node, pattern: Op, score: float, output: float | None, context: Context, **extra
+) -> Node:
     evidence = dict(node.evidence)
     evidence.update(
         method="attention_patterns",
         agreement=score,
         output_agreement=output,
         best_pattern=pattern.describe(),
+        samples=int(context.traces.values[node.name].size),
+        threshold=context.options.attention_threshold,
         **extra,
     )
     return Node(node.name, pattern, node.domain, evidence)
@@ -148,10 +152,10 @@ def resolve_head(ir: IR, node: Node, op: Attend, context: Context) -> Node:
         if score < MIN_HEAD_AGREEMENT:
             break
         if output_agreement(ir, {node.name: candidate}, context) == 1.0:
-            return _resolved(node, candidate, score, 1.0)
+            return _resolved(node, candidate, score, 1.0, context)
     best_score, best = options[0]
     if best_score >= context.options.attention_threshold:
-        return _resolved(node, best, best_score, None)
+        return _resolved(node, best, best_score, None, context)
     evidence = dict(node.evidence)
     evidence.update(
         method="unmatched",
@@ -177,8 +181,8 @@ def resolve_pair(ir: IR, first: Node, second: Node, context: Context) -> IR:
     for _, i, j in pairs:
         (sa, ca), (sb, cb) = top[0][i], top[1][j]
         if output_agreement(ir, {first.name: ca, second.name: cb}, context) == 1.0:
-            a = _resolved(first, ca, sa, 1.0, jointly_with=second.name)
-            b = _resolved(second, cb, sb, 1.0, jointly_with=first.name)
+            a = _resolved(first, ca, sa, 1.0, context, jointly_with=second.name)
+            b = _resolved(second, cb, sb, 1.0, context, jointly_with=first.name)
             return ir.with_nodes({first.name: a, second.name: b}.get(n.name, n) for n in ir.nodes)
     return ir
 

@@ -377,6 +377,11 @@ class ProgramBuilder:
         for node in self.kept:
             body.extend(self.compute(node))
             body.append(line(cst.Expr(method(node.name, "append", name(f"{node.name}_t")))))
+        for node in self.inputs:  # an unsimplified rule reads input nodes by name
+            variable = f"{node.name}_t"
+            if sym(node.name) in self.rule.free_symbols and variable not in self.bound:
+                body.append(assign(variable, self.value_at_t(node.name)))
+                self.bound.add(variable)
         mapping = {s: symbol_variable(s) for s in self.rule.free_symbols}
         result = self.converter(mapping)(self.rule)
         body.append(line(cst.Expr(method("y", "append", result))))

@@ -117,3 +117,13 @@ def test_emit_tests_file_runs(model: Path, tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout[-2000:]
+
+
+def test_pipeline_without_simplify_still_emits_a_faithful_program(
+    model: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "p.py"
+    assert run(["compile", str(model), "-o", str(out), "--passes", "infer_domains", "-q"]) == 3
+    namespace: dict = {}
+    exec(out.read_text(), namespace)
+    assert [round(v) for v in namespace["program"]([5, 6, 7, 8])] == [0, 0, 5, 6]

@@ -123,7 +123,10 @@ def compile_command(
         typer.echo(
             f"wrote {', '.join(written[:-1])}{' and ' if len(written) > 1 else ''}{written[-1]}"
         )
-        typer.echo(f"y[t] = {report.rule}")
+        if report.rule is None:
+            typer.echo("no update rule: the pipeline did not run simplify")
+        else:
+            typer.echo(f"y[t] = {report.rule}")
         if report.correctness_source.startswith("no oracle"):
             typer.echo(f"correctness not checked: {report.correctness_source}")
         for text in report.verification.lines() if report.verification else []:
