@@ -30,7 +30,7 @@ RECIPES: dict[str, Recipe] = {
     "prev2": plan(LINEAR, ONE_LAYER),
     "abs_value": plan(POINTWISE, ModelSize(((0, 1),), 16), ONE_LAYER),
     "parity_last2": plan(ONE_HEAD_MLP, ONE_LAYER),
-    "parity_last3": plan(ModelSize(((2, 1),), 16, 3), TWO_LAYERS),
+    "parity_last3": plan(TWO_LAYERS, ModelSize(((2, 1),), 16, 3)),
     "and_last2": plan(ONE_HEAD_MLP, ONE_LAYER),
     "or_last2": plan(ONE_HEAD_MLP, ONE_LAYER),
     "bitwise_xor": plan(POINTWISE, ModelSize(((0, 2),), 8)),

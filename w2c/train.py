@@ -3,8 +3,8 @@
 One run: MSE on fresh batches, AdamW, cosine learning rate, geometric tau annealing
 (tau_start -> tau_end), Gumbel-softmax selections (relaxed for the first quarter of the steps,
 straight-through after), and the linear output head solved in closed form at every step. A
-*polish* phase follows at the final temperature: hard forward, read pointers frozen, attention
-scores and sub-MLP weights trained, which closes the remaining soft-to-hard gap. The hardened model must then pass the task's exactness bar on fresh sequences
+*polish* phase follows at the final temperature: hard forward, straight-through gradients,
+no noise, which closes the remaining soft-to-hard gap. The hardened model must then pass the task's exactness bar on fresh sequences
 (closed-loop for feedback tasks); otherwise the next seed / size of the task's recipe is tried.
 """
 
@@ -353,15 +353,16 @@ def _polish(
     settings: TrainSettings,
     rng: np.random.Generator,
 ) -> float | None:
-    """Train only the continuous weights of the hardened model (pointers frozen).
+    """Polish the hardened model (straight-through at the final temperature, no noise).
 
     Returns the last polish loss (None when nothing was polished).
     """
     loss_value = None
     # Straight-through at the final temperature, without noise: the forward is the hardened
-    # model, and the soft gradient still reaches the attention scores, so a near-miss head (right
-    # on 97% of positions) can be pulled onto its exact pattern. Read pointers stay frozen.
-    params = [p for n, p in model.named_parameters() if n not in HEAD and not n.endswith("_read")]
+    # model, and the soft gradient still reaches attention scores and read logits, so a
+    # near-miss head (right on 97% of positions) can be pulled onto its exact pattern; a read
+    # that still flips here shows in the post-polish log point of the history.
+    params = [p for n, p in model.named_parameters() if n not in HEAD]
     if settings.polish_steps > 0 and params:
         optimiser = torch.optim.Adam(params, lr=settings.lr / 3)
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, settings.polish_steps)
