@@ -61,10 +61,10 @@ def table(rows: list[dict]) -> str:
         if not row["passed"]:
             lines.append(f"| {row['task']} | {row['seconds']:.1f} | FAILED | | | | | |")
             continue
+        exact = f"{row['exact_fraction']:.2%}" if TASKS[row["task"]].discrete else "(real)"
         lines.append(
             f"| {row['task']} | {row['seconds']:.1f} | {row['attempts']} | {row['size']} | "
-            f"{row['steps']} | {row['final_hard_loss']:.1e} | {row['exact_fraction']:.2%} | "
-            f"{row['rel_mse']:.1e} |"
+            f"{row['steps']} | {row['final_hard_loss']:.1e} | {exact} | {row['rel_mse']:.1e} |"
         )
     times = [row["seconds"] for row in rows]
     if times:
