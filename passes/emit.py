@@ -75,18 +75,28 @@ def index(seq: str, position: cst.BaseExpression) -> cst.Subscript:
     return cst.Subscript(name(seq), [cst.SubscriptElement(cst.Index(position))])
 
 
+def column(seq: str, position: cst.BaseExpression) -> cst.Subscript:
+    """``seq[:, position]``: one time step of a batch."""
+    every = cst.SubscriptElement(cst.Slice(lower=None, upper=None))
+    return cst.Subscript(name(seq), [every, cst.SubscriptElement(cst.Index(position))])
+
+
 def t_minus(k: int) -> cst.BaseExpression:
     if k == 0:
         return name("t")
     return cst.BinaryOperation(name("t"), cst.Subtract(), integer(k))
 
 
-def guarded_read(seq: str, lag: int) -> cst.BaseExpression:
-    """``seq[t - lag] if t >= lag else 0``: reads before the start are 0."""
+def guarded_read(seq: str, lag: int, batched: bool = False) -> cst.BaseExpression:
+    """``seq[t - lag] if t >= lag else 0``: reads before the start are 0.
+
+    ``batched`` reads a time step of a (batch, T) array instead: ``seq[:, t - lag]``.
+    """
+    read = column if batched else index
     if lag == 0:
-        return index(seq, name("t"))
+        return read(seq, name("t"))
     test = cst.Comparison(name("t"), [cst.ComparisonTarget(cst.GreaterThanEqual(), integer(lag))])
-    return cst.IfExp(test=test, body=index(seq, t_minus(lag)), orelse=integer(0))
+    return cst.IfExp(test=test, body=read(seq, t_minus(lag)), orelse=integer(0))
 
 
 def docstring(text: str, indent_hint: str = "") -> cst.SimpleStatementLine:

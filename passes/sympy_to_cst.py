@@ -1,7 +1,9 @@
 """sympy expressions -> libcst expression nodes, with precedence-aware parentheses.
 
 The emitter never pastes text into code: every number, name and operator becomes a libcst node
-here. Names come from a mapping the caller builds from validated identifiers.
+here. Names come from a mapping the caller builds from validated identifiers. Two spellings:
+plain Python (``max``, ``abs``, ``math.floor``) for ``program`` and NumPy (``np.maximum``,
+``np.abs``, ``np.floor``, elementwise over arrays) for the vectorised twin ``program_numpy``.
 """
 
 from __future__ import annotations
@@ -29,16 +31,25 @@ def _number(value: int) -> tuple[cst.BaseExpression, int]:
     return cst.Integer(str(value)), ATOM
 
 
+NUMPY_FUNCTIONS = {"Max": "maximum", "Min": "minimum", "Abs": "abs", "floor": "floor"}
+
+
 class Converter:
-    """Convert with a symbol -> variable-name mapping and a hook for helper calls."""
+    """Convert with a symbol -> variable-name mapping and a hook for helper calls.
+
+    ``numpy=True`` spells functions as elementwise NumPy calls on a module-level name ``np``
+    (the caller binds it); Max/Min of more than two arguments nest pairwise.
+    """
 
     def __init__(
         self,
         names: Mapping[sympy.Symbol, str],
         on_import: Callable[[str], None] | None = None,
+        numpy: bool = False,
     ) -> None:
         self.names = names
         self.on_import = on_import or (lambda module: None)
+        self.numpy = numpy
 
     def __call__(self, expr: sympy.Expr) -> cst.BaseExpression:
         return self.convert(expr)[0]
@@ -64,6 +75,22 @@ class Converter:
     def _call(self, name: str, args: list[sympy.Expr]) -> tuple[cst.BaseExpression, int]:
         converted = [cst.Arg(self.convert(a)[0]) for a in args]
         return cst.Call(cst.Name(name), converted), ATOM
+
+    def _numpy_call(self, function: str, args: list[sympy.Expr]) -> tuple[cst.BaseExpression, int]:
+        """np.<function>(a, b), nesting to the right when there are more than two arguments."""
+        head, *rest = args
+        arguments = [cst.Arg(self.convert(head)[0])]
+        if len(rest) == 1:
+            arguments.append(cst.Arg(self.convert(rest[0])[0]))
+        elif rest:
+            arguments.append(cst.Arg(self._numpy_call(function, rest)[0]))
+        attribute = cst.Attribute(cst.Name("np"), cst.Name(function))
+        return cst.Call(attribute, arguments), ATOM
+
+    def _function(self, expr: sympy.Expr, python: str) -> tuple[cst.BaseExpression, int]:
+        if self.numpy:
+            return self._numpy_call(NUMPY_FUNCTIONS[type(expr).__name__], list(expr.args))
+        return self._call(python, list(expr.args))
 
     # ---- conversion ---------------------------------------------------------------------
 
@@ -93,16 +120,18 @@ class Converter:
                 return self.convert(1 / base ** (-exponent))
             return self._binary(self.convert(base), cst.Power(), self.convert(exponent), POW, False)
         if isinstance(expr, sympy.Max):
-            return self._call("max", list(expr.args))
+            return self._function(expr, "max")
         if isinstance(expr, sympy.Min):
-            return self._call("min", list(expr.args))
+            return self._function(expr, "min")
         if isinstance(expr, sympy.Abs):
-            return self._call("abs", list(expr.args))
+            return self._function(expr, "abs")
         if isinstance(expr, sympy.Mod):
             value, modulus = expr.args
             return self._binary(
                 self.convert(value), cst.Modulo(), self.convert(modulus), MUL, False
             )
+        if isinstance(expr, sympy.floor) and self.numpy:
+            return self._numpy_call("floor", list(expr.args))
         if isinstance(expr, sympy.floor):
             self.on_import("math")
             attribute = cst.Attribute(cst.Name("math"), cst.Name("floor"))

@@ -22,8 +22,7 @@ NAMES = ["a", "b", "c", "d"]
 @pytest.fixture(scope="module")
 def system():
     """Strong linear system: a -1-> c, c -2-> a, d -3-> b; d is a root (no parents)."""
-    return generate("linear", n_vars=4, max_lag=3, n_steps=1500, in_degree=1, n_roots=1,
-                    seed=1)
+    return generate("linear", n_vars=4, max_lag=3, n_steps=1500, in_degree=1, n_roots=1, seed=1)
 
 
 @pytest.fixture(scope="module")
@@ -32,15 +31,20 @@ def graph(system):
 
 
 def _true_edges(system) -> set[tuple[str, str, int]]:
-    return {(NAMES[j], NAMES[i], int(lag) + 1) for i, j, lag in zip(*np.nonzero(system.graph),
-                                                                    strict=True)}
+    return {
+        (NAMES[j], NAMES[i], int(lag) + 1)
+        for i, j, lag in zip(*np.nonzero(system.graph), strict=True)
+    }
 
 
 def test_every_true_edge_is_a_top_edge_and_confident(system, graph) -> None:
     truth = _true_edges(system)
     assert len(truth) == 3
-    top1 = {(e.source, e.target, e.lag) for e in graph.edges
-            if e == max(graph.parents(e.target), key=lambda x: x.score)}
+    top1 = {
+        (e.source, e.target, e.lag)
+        for e in graph.edges
+        if e == max(graph.parents(e.target), key=lambda x: x.score)
+    }
     assert truth <= top1, (truth, top1)
     confident = {(e.source, e.target, e.lag) for e in graph.edges if e.confident}
     assert confident == truth
@@ -60,8 +64,7 @@ def test_energy_separates_true_edges_from_the_rest(system, graph) -> None:
 
 
 def test_lrp_score_agrees_on_the_same_model(system, graph) -> None:
-    lrp = discover(system.data, max_lag=3, names=NAMES, score="lrp", top_k=1,
-                   model=graph.trained)
+    lrp = discover(system.data, max_lag=3, names=NAMES, score="lrp", top_k=1, model=graph.trained)
     assert {(e.source, e.target, e.lag) for e in lrp.edges if e.confident} == _true_edges(system)
 
 
@@ -93,11 +96,27 @@ def test_cli_outputs_are_atomic_and_rereadable(tmp_path: Path, capsys) -> None:
     graph = load_graph(str(out / "graph.json"))
     capsys.readouterr()
     # the saved model re-scores the same data to the same graph, with no training
-    assert run(["causal", str(data), "--max-lag", "2", "--top-k", "1", "--json",
-                "--model", str(out / "model.pt")]) == 0
+    assert (
+        run(
+            [
+                "causal",
+                str(data),
+                "--max-lag",
+                "2",
+                "--top-k",
+                "1",
+                "--json",
+                "--model",
+                str(out / "model.pt"),
+            ]
+        )
+        == 0
+    )
     again = json.loads(capsys.readouterr().out)
-    assert again["scores"] == graph.scores.tolist() and again["edges"] == json.loads(
-        (out / "graph.json").read_text())["edges"]
+    assert (
+        again["scores"] == graph.scores.tolist()
+        and again["edges"] == json.loads((out / "graph.json").read_text())["edges"]
+    )
     assert run([*args, "-o", str(out)]) == 2  # never overwritten without --force
     assert run([*args, "-o", str(out), "--force"]) == 0
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left

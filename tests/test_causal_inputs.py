@@ -32,12 +32,24 @@ def _fails(argv: list[str], capsys, expected: str) -> None:
     "header,rows,extra,expected",
     [
         ("date,a,b", [f"2020-01-{r}" for r in _good_rows()], [], "column 'date' is not numeric"),
-        ("a,b", ["1.0,2.0", "abc,3.0"] + [r.split(",", 1)[1] for r in _good_rows()[2:]], [],
-         "column 'a' is not numeric (row 3"),
-        ("a,b", ["1.0,2.0", ",3.0"] + [r.split(",", 1)[1] for r in _good_rows()[2:]], [],
-         "missing value in column 'a' at row 3"),
-        ("a,b", ["1.0,NaN"] + [r.split(",", 1)[1] for r in _good_rows()[1:]], [],
-         "missing value in column 'b'"),
+        (
+            "a,b",
+            ["1.0,2.0", "abc,3.0"] + [r.split(",", 1)[1] for r in _good_rows()[2:]],
+            [],
+            "column 'a' is not numeric (row 3",
+        ),
+        (
+            "a,b",
+            ["1.0,2.0", ",3.0"] + [r.split(",", 1)[1] for r in _good_rows()[2:]],
+            [],
+            "missing value in column 'a' at row 3",
+        ),
+        (
+            "a,b",
+            ["1.0,NaN"] + [r.split(",", 1)[1] for r in _good_rows()[1:]],
+            [],
+            "missing value in column 'b'",
+        ),
         ("a,b", [f"1.0,{i}" for i in range(80)], [], "column 'a' is constant"),
         ("a", [f"{i % 7}" for i in range(80)], [], "need at least 2 variables"),
         ("t,a,b", _good_rows(20), ["--time-col", "t"], "too few rows for max-lag 3"),
@@ -50,21 +62,24 @@ def _fails(argv: list[str], capsys, expected: str) -> None:
 )
 def test_bad_csv(tmp_path: Path, capsys, header, rows, extra, expected) -> None:
     data = _csv(tmp_path / "d.csv", header, rows)
-    _fails(["causal", str(data), "--max-lag", "3", "-o", str(tmp_path / "o"), *extra],
-           capsys, expected)
+    _fails(
+        ["causal", str(data), "--max-lag", "3", "-o", str(tmp_path / "o"), *extra], capsys, expected
+    )
     assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize("lag", ["0", "-2"])
 def test_nonpositive_max_lag(tmp_path: Path, capsys, lag: str) -> None:
     data = _csv(tmp_path / "d.csv", "t,a,b", _good_rows())
-    _fails(["causal", str(data), "--max-lag", lag, "--time-col", "t"], capsys,
-           "max-lag must be a positive integer")
+    _fails(
+        ["causal", str(data), "--max-lag", lag, "--time-col", "t"],
+        capsys,
+        "max-lag must be a positive integer",
+    )
 
 
 def test_missing_file(tmp_path: Path, capsys) -> None:
-    _fails(["causal", str(tmp_path / "none.csv"), "--max-lag", "2"], capsys,
-           "data file not found")
+    _fails(["causal", str(tmp_path / "none.csv"), "--max-lag", "2"], capsys, "data file not found")
 
 
 def test_bad_npy(tmp_path: Path, capsys) -> None:
@@ -75,8 +90,11 @@ def test_bad_npy(tmp_path: Path, capsys) -> None:
     bad = np.random.default_rng(0).normal(size=(60, 3))
     bad[7, 1] = np.inf
     np.save(tmp_path / "i.npy", bad)
-    _fails(["causal", str(tmp_path / "i.npy"), "--max-lag", "2"], capsys,
-           "non-finite value in column 'x1' at time index 7")
+    _fails(
+        ["causal", str(tmp_path / "i.npy"), "--max-lag", "2"],
+        capsys,
+        "non-finite value in column 'x1' at time index 7",
+    )
 
 
 def test_conflicting_rules_and_bad_score(tmp_path: Path, capsys) -> None:
@@ -92,8 +110,11 @@ def test_existing_output_needs_force(tmp_path: Path, capsys) -> None:
     out = tmp_path / "o"
     out.mkdir()
     (out / "graph.json").write_text("{}")
-    _fails(["causal", str(data), "--max-lag", "2", "--time-col", "t", "-o", str(out)], capsys,
-           "exists; pass --force")
+    _fails(
+        ["causal", str(data), "--max-lag", "2", "--time-col", "t", "-o", str(out)],
+        capsys,
+        "exists; pass --force",
+    )
     assert (out / "graph.json").read_text() == "{}"
 
 
@@ -101,5 +122,8 @@ def test_bad_model_file(tmp_path: Path, capsys) -> None:
     data = _csv(tmp_path / "d.csv", "t,a,b", _good_rows())
     junk = tmp_path / "m.pt"
     junk.write_bytes(b"not a checkpoint")
-    _fails(["causal", str(data), "--max-lag", "2", "--time-col", "t", "--model", str(junk),
-            "--json"], capsys, "cannot be read as a weights-only checkpoint")
+    _fails(
+        ["causal", str(data), "--max-lag", "2", "--time-col", "t", "--model", str(junk), "--json"],
+        capsys,
+        "cannot be read as a weights-only checkpoint",
+    )

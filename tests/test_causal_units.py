@@ -71,8 +71,14 @@ def test_json_round_trip_and_validation(tmp_path: Path) -> None:
     obj = json.loads(path.read_text())
     assert {"variables", "max_lag", "score", "edges", "scores"} <= set(obj)
     assert obj["scores"][0][1][1] == 5.0  # scores[target][source][lag-1]
-    assert obj["edges"][0] == {"source": "x1", "target": "x0", "lag": 2, "score": 5.0,
-                               "confidence": 1.0, "confident": True}
+    assert obj["edges"][0] == {
+        "source": "x1",
+        "target": "x0",
+        "lag": 2,
+        "score": 5.0,
+        "confidence": 1.0,
+        "confident": True,
+    }
     again = load_graph(str(path))
     assert again.edges == g.edges and np.array_equal(again.scores, g.scores)
     obj["scores"][0][0] = [1.0]
@@ -120,8 +126,9 @@ def test_generator_is_pinned_and_has_the_promised_graph(mechanism: str) -> None:
 
 
 def test_generator_regimes_and_hidden() -> None:
-    s = generate("linear", n_vars=4, max_lag=2, n_steps=400, in_degree=1, n_regimes=2,
-                 n_hidden=2, seed=0)
+    s = generate(
+        "linear", n_vars=4, max_lag=2, n_steps=400, in_degree=1, n_regimes=2, n_hidden=2, seed=0
+    )
     assert s.regimes is not None and set(s.regimes.tolist()) == {0, 1}
     assert s.data.shape == (400, 4) and s.graph.shape == (4, 4, 2)
     with pytest.raises(InputError, match="unknown mechanism"):
@@ -131,8 +138,17 @@ def test_generator_regimes_and_hidden() -> None:
 def _trained(n_vars: int = 3, lag: int = 2) -> TrainedModel:
     torch.manual_seed(0)
     model = CausalTransformer(ModelConfig(n_vars, lag, d_model=8, n_heads=2, d_ff=8))
-    return TrainedModel(model, tuple(f"v{i}" for i in range(n_vars)), np.zeros(n_vars),
-                        np.ones(n_vars), (), TrainConfig(), {"train": [1.0], "val": [1.0]}, 1, 0.5)
+    return TrainedModel(
+        model,
+        tuple(f"v{i}" for i in range(n_vars)),
+        np.zeros(n_vars),
+        np.ones(n_vars),
+        (),
+        TrainConfig(),
+        {"train": [1.0], "val": [1.0]},
+        1,
+        0.5,
+    )
 
 
 def test_checkpoint_round_trip(tmp_path: Path) -> None:
@@ -168,8 +184,10 @@ def _corrupt(tmp_path: Path, change) -> str:
         (lambda o: o.update(std=torch.zeros(3, dtype=torch.float64)), "std must be positive"),
         (lambda o: o.update(mean=torch.zeros(3)), "float64 tensor of shape [3]"),
         (lambda o: o["state_dict"].update({"head.weight": torch.zeros(2, 8)}), "has shape"),
-        (lambda o: o["state_dict"].update({"head.bias": torch.zeros(1, dtype=torch.int64)}),
-         "must be a torch.float32 tensor"),
+        (
+            lambda o: o["state_dict"].update({"head.bias": torch.zeros(1, dtype=torch.int64)}),
+            "must be a torch.float32 tensor",
+        ),
         (lambda o: o["state_dict"]["head.bias"].fill_(float("nan")), "non-finite"),
         (lambda o: o["training"].update(lr="fast"), "lr must be a finite float"),
         (lambda o: o["training"].update(max_epochs=3.5), "max_epochs must be a finite int"),

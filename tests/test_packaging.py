@@ -27,3 +27,17 @@ def test_every_package_folder_is_listed_in_pyproject() -> None:
             name = ".".join((mapping.get(parts[0], parts[0]),) + parts[1:])
             found.add(name)
     assert found == listed, f"not listed: {found - listed}; listed but missing: {listed - found}"
+
+
+def test_ruff_is_clean() -> None:
+    """The style bar (pyproject's [tool.ruff]) holds for every Python file in the repository."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "--quiet", str(ROOT)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -69,6 +69,23 @@ def test_task_validation_rejects_bad_definitions() -> None:
         IntRange(3, 3)
 
 
+@pytest.mark.parametrize("channel", ["t", "xs", "np", "max", "len", "_hidden", "a_t", "a_t2", "y"])
+def test_channel_names_the_program_uses_are_reserved(channel: str) -> None:
+    with pytest.raises(InputError, match=f"channel name '{channel}' is reserved"):
+        Task("two", (Bits(), Bits()), lambda x: x[..., 0], channels=("u", channel))
+
+
+@pytest.mark.parametrize("name", ["for", "class", "lambda"])
+def test_python_keywords_are_not_names(name: str) -> None:
+    with pytest.raises(InputError, match="channel names must be distinct identifiers"):
+        Task("two", (Bits(), Bits()), lambda x: x[..., 0], channels=("u", name))
+
+
+def test_ordinary_channel_names_are_accepted() -> None:
+    task = Task("two", (Bits(), Bits()), lambda x: x[..., 0], channels=("speed", "tx"))
+    assert task.channels == ("speed", "tx")
+
+
 def test_broken_user_oracle_is_an_input_error() -> None:
     task = Task("t", (Bits(),), lambda x: x[..., 0, 0])
     with pytest.raises(InputError, match="oracle returned shape"):

@@ -10,7 +10,9 @@ Reads before the start of a sequence are 0: x_{t<0} = 0 and y_{t<0} = 0.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
+import keyword
 import math
 import re
 from collections.abc import Callable
@@ -28,8 +30,30 @@ _SYMBOL_PATTERN = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,63})\[t(?:-([0-9]+))?\]"
 
 
 def is_valid_name(name: object) -> bool:
-    """Names of tasks and channels: identifiers of at most 64 characters."""
-    return isinstance(name, str) and NAME_PATTERN.fullmatch(name) is not None
+    """Names of tasks and channels: identifiers of at most 64 characters, not Python keywords."""
+    return (
+        isinstance(name, str)
+        and NAME_PATTERN.fullmatch(name) is not None
+        and not keyword.iskeyword(name)
+    )
+
+
+# Names the emitted program uses for itself; a channel may not take them (docs/tasks.md).
+_PROGRAM_NAMES = frozenset(
+    {"xs", "t", "v", "y", "y_prev", "np", "math", "program", "program_numpy"}
+)
+_STEP_VARIABLE = re.compile(r".+_t[0-9]*")  # x_t, x_t2: a channel's value at a lag
+
+
+def reserved_channel(channel: str) -> bool:
+    """A channel name that would collide with a name of the compiler or of the emitted program."""
+    return (
+        channel in _PROGRAM_NAMES
+        or channel in dir(builtins)
+        or channel.startswith(("_", "attn_", "mlp_"))
+        or channel.endswith("_scaled")
+        or _STEP_VARIABLE.fullmatch(channel) is not None
+    )
 
 
 def x_sym(lag: int = 0, channel: str = "x") -> sympy.Symbol:
@@ -241,12 +265,12 @@ class Task:
             )
         if len(set(channels)) != len(channels) or not all(map(is_valid_name, channels)):
             raise InputError(f"task {self.name}: channel names must be distinct identifiers")
-        reserved = [c for c in channels if c in ("y", "y_prev") or c.endswith("_scaled")]
-        reserved += [c for c in channels if c.startswith(("attn_", "mlp_"))]
+        reserved = [c for c in channels if reserved_channel(c)]
         if reserved:
             raise InputError(
-                f"task {self.name}: channel name {reserved[0]!r} is reserved "
-                "(y, y_prev, attn_*, mlp_*, *_scaled name the compiler's own variables)"
+                f"task {self.name}: channel name {reserved[0]!r} is reserved (the compiler and "
+                "the emitted program use y, xs, t, v, np, math, Python's builtins, _*, attn_*, "
+                "mlp_*, *_scaled and *_t<lag>)"
             )
         if self.reference is not None:
             self._check_reference(sympy.sympify(self.reference))

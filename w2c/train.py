@@ -4,8 +4,9 @@ One run: MSE on fresh batches, AdamW, cosine learning rate, geometric tau anneal
 (tau_start -> tau_end), Gumbel-softmax selections (relaxed for the first quarter of the steps,
 straight-through after), and the linear output head solved in closed form at every step. A
 *polish* phase follows at the final temperature: hard forward, straight-through gradients,
-no noise, which closes the remaining soft-to-hard gap. The hardened model must then pass the task's exactness bar on fresh sequences
-(closed-loop for feedback tasks); otherwise the next seed / size of the task's recipe is tried.
+no noise, which closes the remaining soft-to-hard gap. The hardened model must then pass the
+task's exactness bar on fresh sequences (closed-loop for feedback tasks); otherwise the next
+seed / size of the task's recipe is tried.
 """
 
 from __future__ import annotations

@@ -31,8 +31,10 @@ IN_DEGREE = 3
 
 def job_key(job: dict) -> str:
     windows = f"-w{job['eval_windows']}" if "eval_windows" in job else ""
-    return (f"{job['method']}-{job['mechanism']}-p{job['p']}-L{job['lag']}-T{job['T']}"
-            f"-s{job['seed']}-e{job['epochs']}{windows}")
+    return (
+        f"{job['method']}-{job['mechanism']}-p{job['p']}-L{job['lag']}-T{job['T']}"
+        f"-s{job['seed']}-e{job['epochs']}{windows}"
+    )
 
 
 def _topk_f1(truth, scores, k: int) -> dict:
@@ -48,8 +50,14 @@ def run_job(job: dict) -> dict:
     from w2c.frontends.causal.metrics import evaluate
     from w2c.frontends.causal.synthetic import generate
 
-    system = generate(job["mechanism"], n_vars=job["p"], max_lag=job["lag"], n_steps=job["T"],
-                      in_degree=IN_DEGREE, seed=job["seed"])
+    system = generate(
+        job["mechanism"],
+        n_vars=job["p"],
+        max_lag=job["lag"],
+        n_steps=job["T"],
+        in_degree=IN_DEGREE,
+        seed=job["seed"],
+    )
     started = time.perf_counter()
     result: dict = {}
     if job["method"] == "w2c":
@@ -60,10 +68,19 @@ def run_job(job: dict) -> dict:
         from w2c.frontends.causal.train import TrainConfig, fit
 
         with torch_threads(1):
-            trained, prep = fit(from_array(system.data, system.names), job["lag"],
-                                TrainConfig(seed=job["seed"], max_epochs=job["epochs"]))
-            scores = compute_scores(trained.model, prep.x_val, prep.y_val, prep.r_val,
-                                    max_windows=job.get("eval_windows", 2000), seed=job["seed"])
+            trained, prep = fit(
+                from_array(system.data, system.names),
+                job["lag"],
+                TrainConfig(seed=job["seed"], max_epochs=job["epochs"]),
+            )
+            scores = compute_scores(
+                trained.model,
+                prep.x_val,
+                prep.y_val,
+                prep.r_val,
+                max_windows=job.get("eval_windows", 2000),
+                seed=job["seed"],
+            )
         result["seconds"] = time.perf_counter() - started
         result["epochs_run"] = len(trained.history["val"])
         result.update(_topk_f1(system.graph, scores.energy, IN_DEGREE))
@@ -97,13 +114,23 @@ def run_cached(job: dict, timeout: float) -> dict:
     path = RESULTS / f"{job_key(job)}.json"
     if path.exists():
         return json.loads(path.read_text())
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1"}
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
     print(f"running {job_key(job)} ...", file=sys.stderr, flush=True)
     started = time.perf_counter()
     try:
-        done = subprocess.run([sys.executable, __file__, "--job", json.dumps(job)], env=env,
-                              capture_output=True, text=True, timeout=timeout, check=True)
+        done = subprocess.run(
+            [sys.executable, __file__, "--job", json.dumps(job)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+        )
         result = json.loads(done.stdout.strip().splitlines()[-1])
     except subprocess.TimeoutExpired:
         result = {"timeout": True, "seconds": timeout}
@@ -136,12 +163,14 @@ def _row(label: str, method: str, results: list[dict], key=lambda r: r) -> str:
         return f"| {label} | {method} | not run | - | - | - | - |"
     done = [r for r in results if not r.get("timeout")]
     if not done:
-        return (f"| {label} | {method} | timeout | - | - | - | > {results[0]['seconds']:.0f} |")
+        return f"| {label} | {method} | timeout | - | - | - | > {results[0]['seconds']:.0f} |"
     picked = [key(r) for r in done]
     own = [r["own_graph"]["f1"] for r in done if "own_graph" in r and key(r) is r]
-    return (f"| {label} | {method} | {_stat([r['f1'] for r in picked])} | "
-            f"{_stat([r['auroc'] for r in picked])} | {_stat([r['auprc'] for r in picked])} | "
-            f"{_stat(own)} | {statistics.mean(r['seconds'] for r in done):.0f} |")
+    return (
+        f"| {label} | {method} | {_stat([r['f1'] for r in picked])} | "
+        f"{_stat([r['auroc'] for r in picked])} | {_stat([r['auprc'] for r in picked])} | "
+        f"{_stat(own)} | {statistics.mean(r['seconds'] for r in done):.0f} |"
+    )
 
 
 def main() -> None:
@@ -166,15 +195,25 @@ def main() -> None:
     seeds = 1 if args.quick else args.seeds
     steps = 5000 if args.quick else args.steps
     regimes = args.regimes.split(",")
-    jobs = {(m, r, s): dict(method=m, mechanism=r, p=10, lag=5, T=steps, seed=s,
-                            epochs=args.epochs)
-            for r in regimes for m in METHODS for s in range(seeds)}
+    jobs = {
+        (m, r, s): dict(method=m, mechanism=r, p=10, lag=5, T=steps, seed=s, epochs=args.epochs)
+        for r in regimes
+        for m in METHODS
+        for s in range(seeds)
+    }
     if args.only_scaling:
         jobs = {}
     if not (args.quick or args.no_scaling):
         for m in METHODS:
-            jobs[(m, "scaling", 0)] = dict(method=m, mechanism="linear", p=25, lag=10, T=steps,
-                                           seed=0, epochs=args.scaling_epochs)
+            jobs[(m, "scaling", 0)] = dict(
+                method=m,
+                mechanism="linear",
+                p=25,
+                lag=10,
+                T=steps,
+                seed=0,
+                epochs=args.scaling_epochs,
+            )
         # scoring costs p*L*3 permuted passes over windows of p*(L+1) tokens: fewer windows
         jobs[("w2c", "scaling", 0)]["eval_windows"] = args.scaling_eval_windows
     # the long scaling jobs go first so they overlap with the rest
@@ -185,8 +224,10 @@ def main() -> None:
         with ThreadPoolExecutor(max_workers=args.workers) as pool:
             futures = {key: pool.submit(run_cached, jobs[key], args.timeout) for key in order}
             results = {key: future.result() for key, future in futures.items()}
-    header = ("| regime | method | F1 (top-k) | AUROC | AUPRC | F1 (own graph) | wall s |\n"
-              "|---|---|---|---|---|---|---|")
+    header = (
+        "| regime | method | F1 (top-k) | AUROC | AUPRC | F1 (own graph) | wall s |\n"
+        "|---|---|---|---|---|---|---|"
+    )
     rows = []
     for mechanism in [] if args.only_scaling else regimes:
         label = f"{mechanism} p=10 L=5 T={steps}"
@@ -197,10 +238,17 @@ def main() -> None:
                 rows.append(_row(label, "w2c (lrp score)", picked, key=lambda r: r["lrp"]))
     if (METHODS[0], "scaling", 0) in results:
         for method in METHODS:
-            rows.append(_row(f"scaling: linear p=25 L=10 T={steps}", method,
-                             [results[(method, "scaling", 0)]]))
-    print(f"k = {IN_DEGREE} (the generator's in-degree) parents per target for F1 (top-k); "
-          f"{seeds} seed(s), mean ± sd; one thread per method")
+            rows.append(
+                _row(
+                    f"scaling: linear p=25 L=10 T={steps}",
+                    method,
+                    [results[(method, "scaling", 0)]],
+                )
+            )
+    print(
+        f"k = {IN_DEGREE} (the generator's in-degree) parents per target for F1 (top-k); "
+        f"{seeds} seed(s), mean ± sd; one thread per method"
+    )
     print("F1 (own graph): w2c = edges with confidence >= 0.95, PCMCI = p < 0.05")
     print(header)
     print("\n".join(rows))

@@ -31,10 +31,16 @@ def _write(stem: str, system, names: list[str], force: bool) -> None:
             cells.append(str(int(system.regimes[t])))
         lines.append(",".join(cells))
     write_text(HERE / f"{stem}.csv", "\n".join(lines) + "\n", force)
-    edges = [{"source": names[j], "target": names[i], "lag": int(lag) + 1}
-             for i, j, lag in zip(*np.nonzero(system.graph), strict=True)]
-    truth = {"variables": names, "max_lag": system.graph.shape[2], "edges": edges,
-             "generator": system.params}
+    edges = [
+        {"source": names[j], "target": names[i], "lag": int(lag) + 1}
+        for i, j, lag in zip(*np.nonzero(system.graph), strict=True)
+    ]
+    truth = {
+        "variables": names,
+        "max_lag": system.graph.shape[2],
+        "edges": edges,
+        "generator": system.params,
+    }
     write_text(HERE / f"{stem}_truth.json", json.dumps(truth, indent=1) + "\n", force)
 
 
@@ -42,8 +48,9 @@ def main() -> None:
     force = "--force" in sys.argv
     linear = generate("linear", n_vars=4, max_lag=3, n_steps=1500, in_degree=1, n_roots=1, seed=1)
     _write("linear4", linear, ["a", "b", "c", "d"], force)
-    regimes = generate("linear", n_vars=3, max_lag=2, n_steps=2000, in_degree=1, n_regimes=2,
-                       seed=3)
+    regimes = generate(
+        "linear", n_vars=3, max_lag=2, n_steps=2000, in_degree=1, n_regimes=2, seed=3
+    )
     _write("regimes3", regimes, ["u", "v", "w"], force)
 
 

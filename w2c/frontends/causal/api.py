@@ -24,8 +24,9 @@ from w2c.frontends.causal.scores import Scores
 from w2c.frontends.causal.train import TrainConfig, TrainedModel, fit, prepare
 
 
-def _series(data: Any, names: Any, regimes: Any, time_col: str | None,
-            regime_col: str | None) -> TimeSeries:
+def _series(
+    data: Any, names: Any, regimes: Any, time_col: str | None, regime_col: str | None
+) -> TimeSeries:
     if isinstance(data, TimeSeries):
         return data
     if isinstance(data, str | os.PathLike):
@@ -52,13 +53,18 @@ def torch_threads(n: int) -> Iterator[None]:
 
 
 def selection_from(
-    top_k: int | None, global_top_k: int | None, threshold: float | None,
-    exclude_self: bool, min_confidence: float,
+    top_k: int | None,
+    global_top_k: int | None,
+    threshold: float | None,
+    exclude_self: bool,
+    min_confidence: float,
 ) -> Selection:
     """At most one explicit rule; with none, the graph is the confident edges."""
-    given = [(rule, v) for rule, v in
-             (("top-k", top_k), ("global-top-k", global_top_k), ("threshold", threshold))
-             if v is not None]
+    given = [
+        (rule, v)
+        for rule, v in (("top-k", top_k), ("global-top-k", global_top_k), ("threshold", threshold))
+        if v is not None
+    ]
     if len(given) > 1:
         raise InputError("give at most one of --top-k, --global-top-k, --threshold")
     rule, value = given[0] if given else ("confident", 0.0)
@@ -77,8 +83,9 @@ def _regimes_for_model(series: TimeSeries, trained: TrainedModel) -> TimeSeries:
     known = np.array(trained.regime_labels)
     if not np.all(np.isin(labels, known)):
         raise InputError("the data has regime labels the model never saw")
-    return TimeSeries(series.values, series.names, np.searchsorted(known, labels),
-                      trained.regime_labels)
+    return TimeSeries(
+        series.values, series.names, np.searchsorted(known, labels), trained.regime_labels
+    )
 
 
 def discover(
@@ -120,13 +127,34 @@ def discover(
     series = _series(data, names, regimes, time_col, regime_col)
     check_max_lag(max_lag, series.n_steps)
     with torch_threads(threads):
-        return _discover(series, max_lag, score, selection, seed, epochs, train_config,
-                         model_config, model, eval_windows, progress)
+        return _discover(
+            series,
+            max_lag,
+            score,
+            selection,
+            seed,
+            epochs,
+            train_config,
+            model_config,
+            model,
+            eval_windows,
+            progress,
+        )
 
 
-def _discover(series: TimeSeries, max_lag: int, score: str, selection: Selection, seed: int,
-              epochs: int, train_config: TrainConfig | None, model_config: ModelConfig | None,
-              model: Any, eval_windows: int, progress: bool) -> CausalGraph:
+def _discover(
+    series: TimeSeries,
+    max_lag: int,
+    score: str,
+    selection: Selection,
+    seed: int,
+    epochs: int,
+    train_config: TrainConfig | None,
+    model_config: ModelConfig | None,
+    model: Any,
+    eval_windows: int,
+    progress: bool,
+) -> CausalGraph:
     if model is not None:
         from w2c.frontends.causal import checkpoint
 
@@ -137,8 +165,9 @@ def _discover(series: TimeSeries, max_lag: int, score: str, selection: Selection
                 f"{trained.max_lag}; the data has {list(series.names)} and max-lag {max_lag}"
             )
         series = _regimes_for_model(series, trained)
-        prepared = prepare(series, max_lag, trained.mean, trained.std,
-                           trained.train_config.val_fraction)
+        prepared = prepare(
+            series, max_lag, trained.mean, trained.std, trained.train_config.val_fraction
+        )
     else:
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
             raise InputError("epochs must be a positive integer")
@@ -147,21 +176,29 @@ def _discover(series: TimeSeries, max_lag: int, score: str, selection: Selection
     return score_graph(trained, prepared, score, selection, eval_windows, seed)
 
 
-def score_graph(trained: TrainedModel, prepared: Any, score: str, selection: Selection,
-                eval_windows: int, seed: int) -> CausalGraph:
+def score_graph(
+    trained: TrainedModel,
+    prepared: Any,
+    score: str,
+    selection: Selection,
+    eval_windows: int,
+    seed: int,
+) -> CausalGraph:
     """Scores on the held-out windows -> graph."""
     import torch
 
     from w2c.frontends.causal.scores import compute_scores
 
     torch.manual_seed(seed)
-    scores = compute_scores(trained.model, prepared.x_val, prepared.y_val, prepared.r_val,
-                            eval_windows, seed)
+    scores = compute_scores(
+        trained.model, prepared.x_val, prepared.y_val, prepared.r_val, eval_windows, seed
+    )
     return graph_from_scores(trained, scores, score, selection)
 
 
-def graph_from_scores(trained: TrainedModel, scores: Scores, score: str,
-                      selection: Selection) -> CausalGraph:
+def graph_from_scores(
+    trained: TrainedModel, scores: Scores, score: str, selection: Selection
+) -> CausalGraph:
     """One binarised graph from computed scores (several graphs can share one scoring)."""
     values, spread = scores.get(score)
     p, lags = trained.model.cfg.n_vars, trained.max_lag
@@ -176,7 +213,13 @@ def graph_from_scores(trained: TrainedModel, scores: Scores, score: str,
         "regimes": len(trained.regime_labels),
     }
     return CausalGraph(
-        variables=trained.names, max_lag=lags, score=score, scores=values, scores_se=spread,
-        confidence=confidence_from_pvalues(scores.pvalue, candidates), selection=selection,
-        info=info, trained=trained,
+        variables=trained.names,
+        max_lag=lags,
+        score=score,
+        scores=values,
+        scores_se=spread,
+        confidence=confidence_from_pvalues(scores.pvalue, candidates),
+        selection=selection,
+        info=info,
+        trained=trained,
     )

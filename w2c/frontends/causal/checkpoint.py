@@ -22,10 +22,26 @@ from w2c.tasks import is_valid_name
 FORMAT_NAME = "w2c.causal-transformer"
 FORMAT_VERSION = 1
 FORMAT = f"{FORMAT_NAME}/{FORMAT_VERSION}"
-KEYS = {"format", "config", "state_dict", "variables", "mean", "std", "regime_labels",
-        "training", "w2c_version"}
-LIMITS = {"n_vars": (2, 10_000), "max_lag": (1, 10_000), "n_regimes": (0, 100_000),
-          "d_model": (1, 4096), "n_heads": (1, 64), "n_layers": (1, 64), "d_ff": (1, 16384)}
+KEYS = {
+    "format",
+    "config",
+    "state_dict",
+    "variables",
+    "mean",
+    "std",
+    "regime_labels",
+    "training",
+    "w2c_version",
+}
+LIMITS = {
+    "n_vars": (2, 10_000),
+    "max_lag": (1, 10_000),
+    "n_regimes": (0, 100_000),
+    "d_model": (1, 4096),
+    "n_heads": (1, 64),
+    "n_layers": (1, 64),
+    "d_ff": (1, 16384),
+}
 
 
 def to_dict(trained: TrainedModel) -> dict[str, Any]:
@@ -102,8 +118,10 @@ def _check_state(model: CausalTransformer, state: Any, where: str) -> None:
         if not isinstance(value, torch.Tensor) or value.dtype != ref.dtype:
             _fail(where, f"state_dict[{name!r}] must be a {ref.dtype} tensor")
         if value.shape != ref.shape:
-            _fail(where, f"state_dict[{name!r}] has shape {list(value.shape)}, "
-                  f"expected {list(ref.shape)}")
+            _fail(
+                where,
+                f"state_dict[{name!r}] has shape {list(value.shape)}, expected {list(ref.shape)}",
+            )
         if not torch.isfinite(value).all():
             _fail(where, f"state_dict[{name!r}] holds non-finite values")
 
@@ -129,8 +147,12 @@ def _check_training(raw: Any, where: str) -> tuple[TrainConfig, dict[str, Any]]:
             _fail(where, f"training setting {key} must be a finite {kind.__name__}")
     config = TrainConfig(**{key: raw[key] for key in fields})
     history = raw["history"]
-    if not isinstance(history, dict) or set(history) != {"train", "val"} or not all(
-        isinstance(v, list) and all(isinstance(x, float) for x in v) for v in history.values()
+    if (
+        not isinstance(history, dict)
+        or set(history) != {"train", "val"}
+        or not all(
+            isinstance(v, list) and all(isinstance(x, float) for x in v) for v in history.values()
+        )
     ):
         _fail(where, "training history must be lists of floats for 'train' and 'val'")
     if not _int(raw["best_epoch"]) or not isinstance(raw["seconds"], float):
@@ -143,17 +165,22 @@ def from_dict(obj: Any, where: str = "checkpoint") -> TrainedModel:
     _check_format(obj, where)
     cfg = _check_config(obj["config"], where)
     names = obj["variables"]
-    if not isinstance(names, list) or len(names) != cfg.n_vars or not all(
-        map(is_valid_name, names)
-    ) or len(set(names)) != len(names):
+    if (
+        not isinstance(names, list)
+        or len(names) != cfg.n_vars
+        or not all(map(is_valid_name, names))
+        or len(set(names)) != len(names)
+    ):
         _fail(where, f"variables must be {cfg.n_vars} unique valid names")
     mean = _vector(obj, "mean", cfg.n_vars, where)
     std = _vector(obj, "std", cfg.n_vars, where)
     if np.any(std <= 0):
         _fail(where, "std must be positive")
     labels = obj["regime_labels"]
-    if not isinstance(labels, list) or len(labels) != cfg.n_regimes or not all(
-        isinstance(v, float) for v in labels
+    if (
+        not isinstance(labels, list)
+        or len(labels) != cfg.n_regimes
+        or not all(isinstance(v, float) for v in labels)
     ):
         _fail(where, f"regime_labels must be {cfg.n_regimes} floats")
     train_config, training = _check_training(obj["training"], where)
@@ -164,9 +191,15 @@ def from_dict(obj: Any, where: str = "checkpoint") -> TrainedModel:
     model.load_state_dict(obj["state_dict"])
     model.eval()
     return TrainedModel(
-        model=model, names=tuple(names), mean=mean, std=std, regime_labels=tuple(labels),
-        train_config=train_config, history=training["history"],
-        best_epoch=training["best_epoch"], seconds=training["seconds"],
+        model=model,
+        names=tuple(names),
+        mean=mean,
+        std=std,
+        regime_labels=tuple(labels),
+        train_config=train_config,
+        history=training["history"],
+        best_epoch=training["best_epoch"],
+        seconds=training["seconds"],
     )
 
 
@@ -179,6 +212,7 @@ def load(path: str | Path) -> TrainedModel:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # any unreadable / unsafe file is the user's input problem
         summary = " ".join(str(exc).split())[:160]
-        raise CheckpointError(f"{path}: cannot be read as a weights-only checkpoint "
-                              f"({type(exc).__name__}: {summary})") from None
+        raise CheckpointError(
+            f"{path}: cannot be read as a weights-only checkpoint ({type(exc).__name__}: {summary})"
+        ) from None
     return from_dict(obj, str(path))

@@ -18,9 +18,12 @@ MODEL_FILE = "model.pt"
 def _summary(graph, written: list[Path], reused: bool) -> str:  # noqa: ANN001 - CausalGraph
     info = graph.info
     sel = graph.selection
-    rule = {"top-k": f"top-{int(sel.value)} per target", "global-top-k":
-            f"global top-{int(sel.value)}", "threshold": f"score >= {sel.value:g}",
-            "confident": f"confidence >= {sel.min_confidence:g}"}[sel.rule]
+    rule = {
+        "top-k": f"top-{int(sel.value)} per target",
+        "global-top-k": f"global top-{int(sel.value)}",
+        "threshold": f"score >= {sel.value:g}",
+        "confident": f"confidence >= {sel.min_confidence:g}",
+    }[sel.rule]
     how = "reused a model trained" if reused else "trained"
     lines = [
         f"{how} {info['epochs_run']} epochs (best {info['best_epoch']}) in "
@@ -30,16 +33,20 @@ def _summary(graph, written: list[Path], reused: bool) -> str:  # noqa: ANN001 -
     ]
     for e in graph.edges:
         mark = "*" if e.confident else " "
-        lines.append(f" {mark} {e.source} -> {e.target}  lag {e.lag}  score {e.score:.4g}  "
-                     f"confidence {e.confidence:.3f}")
+        lines.append(
+            f" {mark} {e.source} -> {e.target}  lag {e.lag}  score {e.score:.4g}  "
+            f"confidence {e.confidence:.3f}"
+        )
     orphans = [v for v in graph.variables if not graph.parents(v, confident_only=True)]
     if orphans:
         lines.append(f"no confident parents: {', '.join(orphans)}")
     if "evaluation" in info:
         m = info["evaluation"]
-        lines.append(f"against the truth: precision {m['precision']:.3f}, recall "
-                     f"{m['recall']:.3f}, F1 {m['f1']:.3f}, SHD {m['shd']:.0f}, "
-                     f"AUROC {m['auroc']:.3f}, summary-graph F1 {m['summary_f1']:.3f}")
+        lines.append(
+            f"against the truth: precision {m['precision']:.3f}, recall "
+            f"{m['recall']:.3f}, F1 {m['f1']:.3f}, SHD {m['shd']:.0f}, "
+            f"AUROC {m['auroc']:.3f}, summary-graph F1 {m['summary_f1']:.3f}"
+        )
     if written:
         lines.append("wrote " + ", ".join(str(p) for p in written))
     return "\n".join(lines)
@@ -52,32 +59,38 @@ def register(app: typer.Typer) -> None:
     def causal(
         data: Annotated[Path, typer.Argument(help="CSV (header = variable names) or .npy [T, p]")],
         max_lag: Annotated[int, typer.Option("--max-lag", "-L", help="lag window L >= 1")],
-        top_k: Annotated[int | None, typer.Option(help="keep the K best (source, lag) per target")]
-        = None,
-        global_top_k: Annotated[int | None, typer.Option(help="keep the K best edges overall")]
-        = None,
-        threshold: Annotated[float | None, typer.Option(help="keep edges scoring >= this")]
-        = None,
-        exclude_self: Annotated[bool, typer.Option(help="never propose a variable's own past")]
-        = False,
+        top_k: Annotated[
+            int | None, typer.Option(help="keep the K best (source, lag) per target")
+        ] = None,
+        global_top_k: Annotated[
+            int | None, typer.Option(help="keep the K best edges overall")
+        ] = None,
+        threshold: Annotated[float | None, typer.Option(help="keep edges scoring >= this")] = None,
+        exclude_self: Annotated[
+            bool, typer.Option(help="never propose a variable's own past")
+        ] = False,
         min_confidence: Annotated[float, typer.Option(help="bar for a confident edge")] = 0.95,
         score: Annotated[str, typer.Option(help="energy (gradient energy) or lrp")] = "energy",
-        time_col: Annotated[str | None, typer.Option(help="CSV column holding time (dropped)")]
-        = None,
-        regime_col: Annotated[str | None, typer.Option(help="CSV column of regime labels")]
-        = None,
+        time_col: Annotated[
+            str | None, typer.Option(help="CSV column holding time (dropped)")
+        ] = None,
+        regime_col: Annotated[str | None, typer.Option(help="CSV column of regime labels")] = None,
         epochs: Annotated[int, typer.Option(help="maximum training epochs")] = 40,
         seed: Annotated[int, typer.Option(help="seed for training and scoring")] = 0,
         eval_windows: Annotated[int, typer.Option(help="held-out windows to score on")] = 2000,
-        model: Annotated[Path | None, typer.Option(help="reuse a saved model.pt, no training")]
-        = None,
-        truth: Annotated[Path | None, typer.Option(help="known graph JSON to score against")]
-        = None,
-        min_f1: Annotated[float | None, typer.Option(help="exit 1 if F1 vs --truth is lower")]
-        = None,
+        model: Annotated[
+            Path | None, typer.Option(help="reuse a saved model.pt, no training")
+        ] = None,
+        truth: Annotated[
+            Path | None, typer.Option(help="known graph JSON to score against")
+        ] = None,
+        min_f1: Annotated[
+            float | None, typer.Option(help="exit 1 if F1 vs --truth is lower")
+        ] = None,
         out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder")] = None,
-        json_out: Annotated[bool, typer.Option("--json", help="print the graph JSON to stdout")]
-        = False,
+        json_out: Annotated[
+            bool, typer.Option("--json", help="print the graph JSON to stdout")
+        ] = False,
         force: Annotated[bool, typer.Option(help="replace existing output files")] = False,
         quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
     ) -> None:
@@ -111,10 +124,21 @@ def register(app: typer.Typer) -> None:
             elif not folder.parent.is_dir():
                 raise InputError(f"output folder's parent does not exist: {folder.parent}")
         graph = discover(
-            data, max_lag, time_col=time_col, regime_col=regime_col, score=score, top_k=top_k,
-            global_top_k=global_top_k, threshold=threshold, exclude_self=exclude_self,
-            min_confidence=min_confidence, seed=seed, epochs=epochs, model=model,
-            eval_windows=eval_windows, progress=not (quiet or json_out),
+            data,
+            max_lag,
+            time_col=time_col,
+            regime_col=regime_col,
+            score=score,
+            top_k=top_k,
+            global_top_k=global_top_k,
+            threshold=threshold,
+            exclude_self=exclude_self,
+            min_confidence=min_confidence,
+            seed=seed,
+            epochs=epochs,
+            model=model,
+            eval_windows=eval_windows,
+            progress=not (quiet or json_out),
         )
         if truth is not None:
             from w2c.frontends.causal.metrics import evaluate, load_truth

@@ -46,8 +46,12 @@ class Selection:
 
     def to_dict(self) -> dict[str, Any]:
         value: float | int = int(self.value) if "top-k" in self.rule else float(self.value)
-        return {"rule": self.rule, "value": value, "exclude_self": self.exclude_self,
-                "min_confidence": self.min_confidence}
+        return {
+            "rule": self.rule,
+            "value": value,
+            "exclude_self": self.exclude_self,
+            "min_confidence": self.min_confidence,
+        }
 
 
 @dataclass(frozen=True)
@@ -79,9 +83,7 @@ def confidence_from_pvalues(pvalues: np.ndarray, candidates: np.ndarray) -> np.n
     return np.where(candidates, 1.0 - np.minimum(1.0, pvalues * int(candidates.sum())), 0.0)
 
 
-def binarise(
-    scores: np.ndarray, confidence: np.ndarray, selection: Selection
-) -> np.ndarray:
+def binarise(scores: np.ndarray, confidence: np.ndarray, selection: Selection) -> np.ndarray:
     """Boolean graph [target, source, lag-1] chosen by the selection rule."""
     p, _, lags = scores.shape
     candidates = candidate_mask(p, lags, selection.exclude_self)
@@ -127,17 +129,23 @@ class CausalGraph:
         found = []
         for i, j, lag in zip(*np.nonzero(self.adjacency), strict=True):
             conf = float(self.confidence[i, j, lag])
-            found.append(Edge(self.variables[j], self.variables[i], int(lag) + 1,
-                              float(self.scores[i, j, lag]), conf,
-                              conf >= self.selection.min_confidence))
+            found.append(
+                Edge(
+                    self.variables[j],
+                    self.variables[i],
+                    int(lag) + 1,
+                    float(self.scores[i, j, lag]),
+                    conf,
+                    conf >= self.selection.min_confidence,
+                )
+            )
         return sorted(found, key=lambda e: (-e.score, e.target, e.source, e.lag))
 
     def parents(self, target: str, confident_only: bool = False) -> list[Edge]:
         """Edges into ``target`` (optionally only the confident ones)."""
         if target not in self.variables:
             raise InputError(f"unknown variable {target!r}")
-        return [e for e in self.edges
-                if e.target == target and (e.confident or not confident_only)]
+        return [e for e in self.edges if e.target == target and (e.confident or not confident_only)]
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON object (docs/causal.md)."""
@@ -206,16 +214,23 @@ def graph_from_dict(obj: Any, where: str = "graph.json") -> CausalGraph:
         raise InputError(f"{where}: 'score' must be one of {', '.join(SCORES)}")
     sel = obj.get("selection")
     try:
-        selection = Selection(sel["rule"], float(sel["value"]), bool(sel["exclude_self"]),
-                              float(sel["min_confidence"]))
+        selection = Selection(
+            sel["rule"],
+            float(sel["value"]),
+            bool(sel["exclude_self"]),
+            float(sel["min_confidence"]),
+        )
     except (TypeError, KeyError, ValueError):
         raise InputError(f"{where}: 'selection' is malformed") from None
     shape = (len(names), len(names), lag)
     graph = CausalGraph(
-        variables=tuple(names), max_lag=lag, score=obj["score"],
+        variables=tuple(names),
+        max_lag=lag,
+        score=obj["score"],
         scores=_array(obj, "scores", shape, where),
         scores_se=_array(obj, "scores_se", shape, where),
-        confidence=_array(obj, "confidence", shape, where), selection=selection,
+        confidence=_array(obj, "confidence", shape, where),
+        selection=selection,
         info=obj.get("info") if isinstance(obj.get("info"), dict) else {},
     )
     edges = obj.get("edges")

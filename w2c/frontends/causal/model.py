@@ -102,8 +102,9 @@ class CausalTransformer(nn.Module):
         allowed[n_obs:, n_obs:] = torch.eye(p, dtype=torch.bool)
         self.register_buffer("mask", allowed, persistent=False)
         lags = torch.arange(lag, 0, -1).repeat_interleave(p)  # token order: t-L block first
-        self.register_buffer("token_lag", torch.cat([lags, torch.zeros(p, dtype=torch.long)]),
-                             persistent=False)
+        self.register_buffer(
+            "token_lag", torch.cat([lags, torch.zeros(p, dtype=torch.long)]), persistent=False
+        )
         self.register_buffer("token_var", torch.arange(p).repeat(lag + 1), persistent=False)
 
     def forward(

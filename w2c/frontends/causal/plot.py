@@ -37,10 +37,21 @@ def heatmap_png(graph: CausalGraph) -> bytes:
     for edge in graph.edges:
         row = graph.variables.index(edge.target)
         col = graph.variables.index(edge.source) * lags + edge.lag - 1
-        ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="red",
-                               linewidth=1.5, linestyle="-" if edge.confident else "--"))
-    ax.set_title(f"{graph.score} scores; boxes: edges ({graph.selection.rule}), "
-                 "dashed: not confident", fontsize=9)
+        ax.add_patch(
+            Rectangle(
+                (col - 0.5, row - 0.5),
+                1,
+                1,
+                fill=False,
+                edgecolor="red",
+                linewidth=1.5,
+                linestyle="-" if edge.confident else "--",
+            )
+        )
+    ax.set_title(
+        f"{graph.score} scores; boxes: edges ({graph.selection.rule}), dashed: not confident",
+        fontsize=9,
+    )
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")

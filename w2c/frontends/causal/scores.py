@@ -142,8 +142,11 @@ def compute_scores(
     relevance = np.abs(_to_lag_order(rel_grads * xs)).astype(np.float64)
     lrp, lrp_se = _block_mean_se(relevance)
     return Scores(
-        energy=energy / scale, energy_se=energy_se / scale,
-        lrp=lrp / np.sqrt(scale), lrp_se=lrp_se / np.sqrt(scale),
+        energy=energy / scale,
+        energy_se=energy_se / scale,
+        lrp=lrp / np.sqrt(scale),
+        lrp_se=lrp_se / np.sqrt(scale),
         pvalue=permutation_pvalues(model, x, y, r, seed),
-        residual_var=residual, n_windows=int(x.shape[0]),
+        residual_var=residual,
+        n_windows=int(x.shape[0]),
     )

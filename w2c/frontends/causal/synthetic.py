@@ -69,8 +69,14 @@ class _Regime:
 
 
 def _sample_regime(
-    rng: np.random.Generator, mechanism: str, n_obs: int, n_hidden: int, max_lag: int,
-    in_degree: int, n_roots: int, self_lags: bool,
+    rng: np.random.Generator,
+    mechanism: str,
+    n_obs: int,
+    n_hidden: int,
+    max_lag: int,
+    in_degree: int,
+    n_roots: int,
+    self_lags: bool,
 ) -> _Regime:
     n = n_obs + n_hidden
     k = in_degree + 2  # room for hidden-confounder slots
@@ -98,8 +104,11 @@ def _sample_regime(
         coef = coef * np.minimum(1.0, 0.9 / np.maximum(total, 1e-12))
     else:
         coef = sign * rng.uniform(0.6, 1.2, size=(n, k)) * used
-    shape = {"monotonic": rng.uniform(0.7, 1.5, (n, k)), "piecewise": rng.uniform(0.0, 0.3, (n, k)),
-             "nonmonotonic": rng.uniform(1.5, 2.5, (n, k))}.get(mechanism, np.ones((n, k)))
+    shape = {
+        "monotonic": rng.uniform(0.7, 1.5, (n, k)),
+        "piecewise": rng.uniform(0.0, 0.3, (n, k)),
+        "nonmonotonic": rng.uniform(1.5, 2.5, (n, k)),
+    }.get(mechanism, np.ones((n, k)))
     kink = rng.uniform(-0.5, 0.5, size=(n, k))
     w1 = rng.normal(0.0, 1.5 / np.sqrt(in_degree), size=(n, HIDDEN_UNITS, k + 1))
     b1 = rng.normal(0.0, 0.5, size=(n, HIDDEN_UNITS))
@@ -137,8 +146,9 @@ def _noise_draw(rng: np.random.Generator, kind: str, per_var: np.ndarray, size: 
     return rng.normal(size=size)
 
 
-def _step(mechanism: str, reg: _Regime, history: np.ndarray, t: int, eps: np.ndarray,
-          n_obs: int) -> np.ndarray:
+def _step(
+    mechanism: str, reg: _Regime, history: np.ndarray, t: int, eps: np.ndarray, n_obs: int
+) -> np.ndarray:
     u = history[t - reg.lag, reg.src] * reg.used  # (n, k)
     if mechanism in ("mlp_add", "mlp_cat"):
         concatenated = mechanism == "mlp_cat"
@@ -182,8 +192,9 @@ def generate(
     noise_kind = rng.integers(0, 3, size=n)
     total = BURN_IN + n_steps
     # the burn-in runs in regime 0; the kept steps split into equal regime blocks
-    block = np.concatenate([np.zeros(BURN_IN, dtype=np.int64),
-                            np.arange(n_steps) * n_regimes // n_steps])
+    block = np.concatenate(
+        [np.zeros(BURN_IN, dtype=np.int64), np.arange(n_steps) * n_regimes // n_steps]
+    )
     history = np.zeros((total + max_lag, n))
     history[:max_lag] = rng.normal(size=(max_lag, n))
     for step in range(total):
@@ -201,10 +212,24 @@ def generate(
             for slot in np.flatnonzero(reg.used[i]):
                 if reg.src[i, slot] < n_vars:
                     graph[i, reg.src[i, slot], reg.lag[i, slot] - 1] = True
-    params = dict(mechanism=mechanism, n_vars=n_vars, max_lag=max_lag, n_steps=n_steps,
-                  in_degree=in_degree, noise=noise, n_regimes=n_regimes, n_hidden=n_hidden,
-                  n_roots=n_roots, self_lags=self_lags, noise_scale=noise_scale, seed=seed)
+    params = dict(
+        mechanism=mechanism,
+        n_vars=n_vars,
+        max_lag=max_lag,
+        n_steps=n_steps,
+        in_degree=in_degree,
+        noise=noise,
+        n_regimes=n_regimes,
+        n_hidden=n_hidden,
+        n_roots=n_roots,
+        self_lags=self_lags,
+        noise_scale=noise_scale,
+        seed=seed,
+    )
     return SyntheticSystem(
-        data=data, graph=graph, names=tuple(f"x{j}" for j in range(n_vars)),
-        regimes=block[BURN_IN:].copy() if n_regimes > 1 else None, params=params,
+        data=data,
+        graph=graph,
+        names=tuple(f"x{j}" for j in range(n_vars)),
+        regimes=block[BURN_IN:].copy() if n_regimes > 1 else None,
+        params=params,
     )

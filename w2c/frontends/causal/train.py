@@ -79,8 +79,12 @@ def prepare(
     regimes = None if series.regimes is None else torch.from_numpy(series.regimes[max_lag:])
     xt, yt = torch.from_numpy(x), torch.from_numpy(np.ascontiguousarray(y))
     return Prepared(
-        xt[:cut], yt[:cut], None if regimes is None else regimes[:cut],
-        xt[cut:], yt[cut:], None if regimes is None else regimes[cut:],
+        xt[:cut],
+        yt[:cut],
+        None if regimes is None else regimes[:cut],
+        xt[cut:],
+        yt[cut:],
+        None if regimes is None else regimes[cut:],
     )
 
 
@@ -109,11 +113,18 @@ def fit(
     mean, std = standardise(series)
     data = prepare(series, max_lag, mean, std, config.val_fraction)
     cfg = model_config or ModelConfig(n_vars=series.n_vars, max_lag=max_lag)
-    cfg = ModelConfig(**{**cfg.to_dict(), "n_vars": series.n_vars, "max_lag": max_lag,
-                         "n_regimes": len(series.regime_labels)})
+    cfg = ModelConfig(
+        **{
+            **cfg.to_dict(),
+            "n_vars": series.n_vars,
+            "max_lag": max_lag,
+            "n_regimes": len(series.regime_labels),
+        }
+    )
     model = CausalTransformer(cfg)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr,
-                                  weight_decay=config.weight_decay)
+    optimiser = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
     history: dict[str, list[float]] = {"train": [], "val": []}
     best = (float("inf"), 0, {k: v.clone() for k, v in model.state_dict().items()})
     started = time.perf_counter()
@@ -144,9 +155,15 @@ def fit(
     model.load_state_dict(best[2])
     model.eval()
     trained = TrainedModel(
-        model=model, names=series.names, mean=mean, std=std,
-        regime_labels=series.regime_labels, train_config=config, history=history,
-        best_epoch=best[1], seconds=time.perf_counter() - started,
+        model=model,
+        names=series.names,
+        mean=mean,
+        std=std,
+        regime_labels=series.regime_labels,
+        train_config=config,
+        history=history,
+        best_epoch=best[1],
+        seconds=time.perf_counter() - started,
     )
     return trained, data
 
@@ -164,9 +181,13 @@ class _progress_bar:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.progress = Progress(
-            TextColumn("training"), BarColumn(), TextColumn("epoch {task.completed}/{task.total}"),
-            TextColumn("{task.fields[loss]}"), TimeElapsedColumn(),
-            console=Console(stderr=True), transient=False,
+            TextColumn("training"),
+            BarColumn(),
+            TextColumn("epoch {task.completed}/{task.total}"),
+            TextColumn("{task.fields[loss]}"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=False,
         )
         self.progress.start()
         task = self.progress.add_task("train", total=self.total, loss="")
