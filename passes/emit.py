@@ -37,7 +37,7 @@ from w2c.ir import (
 )
 from w2c.passes.sympy_to_cst import Converter
 from w2c.pipeline import Context, Pass
-from w2c.tasks import parse_symbol
+from w2c.tasks import Task, parse_symbol
 
 UNVERIFIED = ("Verification: not run yet.",)
 _DOC_FORBIDDEN = ('"""', "\\")
@@ -79,6 +79,18 @@ def column(seq: str, position: cst.BaseExpression) -> cst.Subscript:
     """``seq[:, position]``: one time step of a batch."""
     every = cst.SubscriptElement(cst.Slice(lower=None, upper=None))
     return cst.Subscript(name(seq), [every, cst.SubscriptElement(cst.Index(position))])
+
+
+def float_array(value: cst.BaseExpression, function: str) -> cst.Call:
+    """``np.<function>(value, dtype=np.float64)``."""
+    dtype = cst.Arg(cst.Attribute(name("np"), name("float64")), keyword=name("dtype"))
+    return cst.Call(cst.Attribute(name("np"), name(function)), [cst.Arg(value), dtype])
+
+
+def leading_shape(count: int) -> cst.Subscript:
+    """``xs.shape[:count]``."""
+    every = cst.SubscriptElement(cst.Slice(lower=None, upper=integer(count)))
+    return cst.Subscript(cst.Attribute(name("xs"), name("shape")), [every])
 
 
 def t_minus(k: int) -> cst.BaseExpression:
@@ -427,6 +439,109 @@ class ProgramBuilder:
             body=cst.IndentedBlock(body),
         )
 
+    # ---- the NumPy twin (--numpy-twin) --------------------------------------------------
+
+    def twin(self) -> cst.FunctionDef:
+        """``def program_numpy(xs)``: program() over a batch, NumPy imported inside (DESIGN §5).
+
+        A rule over the task's inputs runs vectorised over the batch, one time step at a time
+        (feedback reads the step before); a program that keeps helper nodes calls program() per
+        sequence instead, which is what its docstring then says.
+        """
+        channels = self.task.channels
+        vectorised = not self.kept and all(_is_task_symbol(s) for s in self.rule.free_symbols)
+        shape = "(batch, T)" if len(channels) == 1 else f"(batch, T, {len(channels)})"
+        body: list[cst.BaseStatement] = [
+            docstring(twin_doc(self.task, shape, vectorised)),
+            line(cst.Import([cst.ImportAlias(name("numpy"), cst.AsName(name("np")))])),
+            assign("xs", float_array(name("xs"), "asarray")),
+            self._shape_guard(shape),
+        ]
+        if vectorised:
+            body.extend(self._twin_steps())
+        else:
+            rows = cst.ListComp(
+                call(name("program"), method("sequence", "tolist")),
+                cst.CompFor(target=name("sequence"), iter=name("xs")),
+            )
+            stacked = float_array(rows, "array")
+            reshaped = call(cst.Attribute(stacked, name("reshape")), leading_shape(2))
+            body.append(line(cst.Return(reshaped)))
+        return cst.FunctionDef(
+            name=name("program_numpy"),
+            params=cst.Parameters([cst.Param(name("xs"))]),
+            body=cst.IndentedBlock(body),
+        )
+
+    def _shape_guard(self, shape: str) -> cst.If:
+        """Raise ValueError unless xs has the documented shape."""
+        channels = len(self.task.channels)
+
+        def attribute(field: str) -> cst.Attribute:
+            return cst.Attribute(name("xs"), name(field))
+
+        wrong: cst.BaseExpression = cst.Comparison(
+            attribute("ndim"),
+            [cst.ComparisonTarget(cst.NotEqual(), integer(2 if channels == 1 else 3))],
+        )
+        if channels > 1:
+            last = cst.Subscript(attribute("shape"), [cst.SubscriptElement(cst.Index(integer(2)))])
+            wrong = cst.BooleanOperation(
+                wrong,
+                cst.Or(),
+                cst.Comparison(last, [cst.ComparisonTarget(cst.NotEqual(), integer(channels))]),
+            )
+        message = cst.SimpleString(repr(f"program_numpy: xs must have shape {shape}"))
+        error = line(cst.Raise(call(name("ValueError"), message)))
+        return cst.If(test=wrong, body=cst.IndentedBlock([error]))
+
+    def _twin_steps(self) -> list[cst.BaseStatement]:
+        """Bind the channels, then y[:, t] = rule for each t over the whole batch."""
+        channels = self.task.channels
+        steps: list[cst.BaseStatement] = []
+        if len(channels) == 1:
+            steps.append(assign(channels[0], name("xs")))
+        else:
+            for position, channel in enumerate(channels):
+                every = cst.SubscriptElement(cst.Slice(lower=None, upper=None))
+                pick = cst.SubscriptElement(cst.Index(integer(position)))
+                steps.append(assign(channel, cst.Subscript(name("xs"), [every, every, pick])))
+        steps.append(assign("y", method("np", "zeros", leading_shape(2))))
+        loop: list[cst.BaseStatement] = []
+        for symbol in sorted(self.rule.free_symbols, key=lambda s: parse_symbol(s)):
+            channel, lag = parse_symbol(symbol)
+            loop.append(assign(symbol_variable(symbol), guarded_read(channel, lag, batched=True)))
+        mapping = {s: symbol_variable(s) for s in self.rule.free_symbols}
+        value = Converter(mapping, numpy=True)(self.rule)
+        loop.append(line(cst.Assign([cst.AssignTarget(column("y", name("t")))], value)))
+        length = cst.Subscript(
+            cst.Attribute(name("xs"), name("shape")),
+            [cst.SubscriptElement(cst.Index(integer(1)))],
+        )
+        steps.append(
+            cst.For(
+                target=name("t"),
+                iter=call(name("range"), length),
+                body=cst.IndentedBlock(loop),
+            )
+        )
+        steps.append(line(cst.Return(name("y"))))
+        return steps
+
+
+def twin_doc(task: Task, shape: str, vectorised: bool) -> str:
+    how = (
+        "vectorised over the batch, one time step at a time"
+        if vectorised
+        else "by calling program() on each sequence (this program keeps helper nodes)"
+    )
+    return (
+        f"NumPy twin of program(): the outputs of {task.name} for a batch of sequences.\n\n"
+        f"    xs: an array of shape {shape}. Returns a float64 array of shape (batch, T),\n"
+        f"    computed {how}.\n"
+        "    Imports NumPy; program() itself needs only the standard library."
+    )
+
 
 def _is_task_symbol(symbol: sympy.Basic) -> bool:
     try:
@@ -452,6 +567,8 @@ def header_text(ir: IR, context: Context, verification: Sequence[str], fallbacks
         lines.append(
             f"PARTIAL: {fallbacks} unresolved node(s) are embedded as marked NumPy fallbacks."
         )
+    if context.options.numpy_twin:
+        lines.append("NumPy twin: program_numpy(xs) runs program() over a batch (--numpy-twin).")
     lines += ["", *verification]
     return "\n".join(lines)
 
@@ -489,6 +606,8 @@ def render(ir: IR, context: Context, verification: Sequence[str] = UNVERIFIED) -
         body.append(assign(key, builder.constants[key]))
     body.extend(builder.helpers[key] for key in sorted(builder.helpers))
     body.append(program)
+    if context.options.numpy_twin:
+        body.append(builder.twin())
     code = cst.Module(body=body).code
     return black.format_str(code, mode=black.Mode())
 

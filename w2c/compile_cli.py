@@ -58,6 +58,12 @@ def compile_command(
     sr_backend: Annotated[
         str, typer.Option("--sr-backend", help="library (default), operon or pysr.")
     ] = "library",
+    numpy_twin: Annotated[
+        bool,
+        typer.Option(
+            "--numpy-twin", help="Also emit program_numpy(xs): program() over a NumPy batch."
+        ),
+    ] = False,
     emit_tests: Annotated[
         bool, typer.Option("--emit-tests", help="Also write test_<stem>.py beside the program.")
     ] = False,
@@ -90,6 +96,7 @@ def compile_command(
         passes=passes,
         sr_backend=sr_backend,
         print_after=print_ir_after or (),
+        numpy_twin=numpy_twin,
         progress=progress,
     )
     report = compiled.report
@@ -143,18 +150,21 @@ def verify_command(
     task: TaskOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Verify PROGRAM against MODEL (fidelity) and the task's oracle (correctness)."""
+    """Verify PROGRAM against MODEL (fidelity) and the task's oracle (correctness).
+
+    A program_numpy in the file (--numpy-twin) is checked against program() as well.
+    """
     from w2c.checkpoint import load
     from w2c.compiler import task_for
     from w2c.task_loader import load_task
-    from w2c.verify import load_program, verify
+    from w2c.verify import load_functions, verify
 
     existing_file(program, "program")
     checkpoint = load(model)
     resolved, source = task_for(checkpoint, load_task(task) if task is not None else None)
-    function = load_program(program)
+    function, twin = load_functions(program)
     progress = None if as_json else (lambda message: _err(f"w2c: {message}"))
-    report = verify(function, resolved, model=checkpoint.model, progress=progress)
+    report = verify(function, resolved, model=checkpoint.model, twin=twin, progress=progress)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2, sort_keys=True))
     else:

@@ -84,11 +84,25 @@ class CompiledProgram:
         """``program`` from the emitted source (w2c's own generated code)."""
         return program_from_source(self.source, self.report.task)
 
+    @property
+    def numpy_function(self) -> Callable[[Any], Any] | None:
+        """``program_numpy`` (the vectorised twin) when compiled with ``numpy_twin=True``."""
+        return program_from_source(self.source, self.report.task, TWIN)
 
-def program_from_source(source: str, name: str = "program") -> Callable[..., list[Any]]:
+
+TWIN = "program_numpy"
+
+
+def source_namespace(source: str, name: str = "program") -> dict[str, Any]:
+    """The globals of w2c's own emitted source, executed as a fresh module."""
     module = types.ModuleType(f"_w2c_compiled_{name}")
     exec(compile(source, f"<w2c program {name}>", "exec"), module.__dict__)
-    return module.__dict__["program"]
+    return module.__dict__
+
+
+def program_from_source(source: str, name: str = "program", function: str = "program") -> Any:
+    """One function of w2c's own emitted source (None when the module does not define it)."""
+    return source_namespace(source, name).get(function)
 
 
 def node_record(node: Node) -> dict[str, Any]:
@@ -138,9 +152,14 @@ def compile_model(
     verify: bool = True,
     seed: int = 0,
     trace_samples: int = TRACE_SAMPLES,
+    numpy_twin: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> CompiledProgram:
-    """Compile a checkpoint (path or loaded) to a verified program."""
+    """Compile a checkpoint (path or loaded) to a verified program.
+
+    ``numpy_twin`` adds ``program_numpy(xs)``, program() vectorised over a batch; verification
+    then also checks that it agrees with program().
+    """
     from w2c.lower import lower
     from w2c.passes.emit import render
 
@@ -158,7 +177,7 @@ def compile_model(
     context = Context(
         traces,
         resolved,
-        Options(sr_backend=sr_backend, seed=seed),
+        Options(sr_backend=sr_backend, seed=seed, numpy_twin=numpy_twin),
         checkpoint.model_hash,
         names,
     )
@@ -177,7 +196,8 @@ def compile_model(
         from w2c.verify import verify as run_verification
 
         start = time.perf_counter()
-        program = program_from_source(final.source, checkpoint.task_name)
+        namespace = source_namespace(final.source, checkpoint.task_name)
+        program, twin = namespace["program"], namespace.get(TWIN)
         say("verifying the program")
         verification = run_verification(
             program,
@@ -189,6 +209,7 @@ def compile_model(
             ),
             property_examples=100 if _fallback_names(final) else 300,
             seed=seed,
+            twin=twin,
             progress=say,
         )
         verify_seconds = time.perf_counter() - start

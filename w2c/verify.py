@@ -16,6 +16,7 @@ import hashlib
 import sys
 import types
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ __all__ = [
     "Check",
     "Evidence",
     "VerificationReport",
+    "load_functions",
     "load_program",
     "model_reference",
     "oracle_reference",
@@ -79,6 +81,36 @@ def model_reference(task: Task, model: DiscreteTransformer) -> Reference:
     return run
 
 
+def twin_reference(task: Task, twin: Callable[[np.ndarray], Any]) -> Reference:
+    """x[B, L, C] -> ``program_numpy``'s y[B, L], to hold against program().
+
+    A twin that raises or returns the wrong shape yields NaN rows, so the check fails with a
+    counterexample instead of stopping the verifier; ``problems`` keeps the first reason.
+    """
+
+    def run(x: np.ndarray) -> np.ndarray:
+        xs = x[..., 0].copy() if task.n_channels == 1 else x.copy()
+        try:
+            y = np.asarray(twin(xs), dtype=np.float64)
+        except Exception as exc:  # the twin under test: any failure is a finding
+            run.problems.append(f"program_numpy raised {type(exc).__name__}: {exc}"[:200])
+            return np.full(x.shape[:2], np.nan)
+        if y.shape != x.shape[:2]:
+            run.problems.append(f"program_numpy returned shape {y.shape} for {x.shape[:2]}")
+            return np.full(x.shape[:2], np.nan)
+        return y
+
+    run.problems = []  # type: ignore[attr-defined]
+    return run
+
+
+def _with_twin_problem(evidence: Evidence, reference: Reference) -> Evidence:
+    problems = getattr(reference, "problems", [])
+    if evidence.passed or not problems:
+        return evidence
+    return replace(evidence, detail=f"{evidence.detail}; {problems[0]}")
+
+
 @contextlib.contextmanager
 def _one_torch_thread() -> Iterator[None]:
     """Tiny batches run far faster on one thread (no inter-thread sync per op); restored after."""
@@ -99,11 +131,14 @@ def verify(
     exhaustive_budget: int = 10**6,
     property_examples: int = DEFAULT_EXAMPLES,
     seed: int = 0,
+    twin: Callable[[np.ndarray], Any] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> VerificationReport:
     """Check ``program`` for correctness (oracle, reference rule) and fidelity (model).
 
-    Deterministic: the same arguments give the same report (apart from the timings).
+    With ``twin`` (a program's ``program_numpy``), a third check holds it against program() on
+    the same exhaustive and property-based sequences. Deterministic: the same arguments give the
+    same report (apart from the timings).
     """
     if not callable(program):
         raise InputError("the program is not callable")
@@ -113,7 +148,9 @@ def verify(
         references["correctness"] = oracle_reference(task)
     if model is not None:
         references["fidelity"] = model_reference(task, model)
-    found: dict[str, list[Evidence]] = {"correctness": [], "fidelity": []}
+    if twin is not None:
+        references["twin"] = twin_reference(task, twin)
+    found: dict[str, list[Evidence]] = {kind: [] for kind in ("correctness", "fidelity", "twin")}
     with _one_torch_thread():
         if rule is not None and task.reference is not None:
             say("correctness: symbolic check of the rule against the reference")
@@ -136,11 +173,22 @@ def verify(
         else unchecked("correctness", NO_ORACLE.format(name=task.name), tuple(found["correctness"]))
     )
     fidelity = make_check("fidelity", found["fidelity"]) if model is not None else None
-    return VerificationReport(correctness, fidelity or unchecked("fidelity", NO_MODEL))
+    twin_check = None
+    if twin is not None:
+        evidence = [_with_twin_problem(e, references["twin"]) for e in found["twin"]]
+        twin_check = make_check("twin", evidence)
+    return VerificationReport(correctness, fidelity or unchecked("fidelity", NO_MODEL), twin_check)
 
 
 def load_program(path: str | Path) -> Callable[[Sequence[Any]], list[Any]]:
-    """Import a program file (the user's own code, run by their choice) and return ``program``.
+    """Import a program file (the user's own code, run by their choice) and return ``program``."""
+    return load_functions(path)[0]
+
+
+def load_functions(
+    path: str | Path,
+) -> tuple[Callable[[Sequence[Any]], list[Any]], Callable[[np.ndarray], Any] | None]:
+    """Import a program file: its ``program`` and, when it defines one, ``program_numpy``.
 
     The source is compiled in memory, so no ``__pycache__`` is written next to it.
     """
@@ -166,4 +214,5 @@ def load_program(path: str | Path) -> Callable[[Sequence[Any]], list[Any]]:
     program = module.__dict__.get("program")
     if not callable(program):
         raise InputError(f"{file} defines no function 'program'")
-    return program
+    twin = module.__dict__.get("program_numpy")
+    return program, twin if callable(twin) else None

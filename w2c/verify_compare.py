@@ -8,6 +8,9 @@ applies exactly the same contract (DESIGN §9) and tolerances (DESIGN §6):
 - real tasks: correctness |program - oracle| <= 1e-6 * max(1, |oracle|) per output; fidelity
   relMSE = MSE / Var(model) <= 1e-6 over the whole check set.
 
+The NumPy twin (``program_numpy``, kind "twin") is held against program() output by output:
+integer/bit tasks round both sides, real tasks use the correctness tolerance.
+
 A program that raises, returns something that is not a list of ``len(xs)`` finite numbers, is a
 failure with a counterexample, never a crash of the verifier.
 """
@@ -26,6 +29,7 @@ from w2c.tasks import Task
 
 REAL_ABS_TOL = 1e-6  # correctness, real tasks: |error| <= 1e-6 * max(1, |y|)
 REL_MSE_BAR = 1e-6  # fidelity, real tasks: MSE / Var(y_model) <= 1e-6
+PER_OUTPUT_KINDS = ("correctness", "twin")  # judged output by output, never in aggregate
 
 Program = Callable[[Sequence[Any]], Any]
 Reference = Callable[[np.ndarray], np.ndarray]  # x[B, L, C] -> y[B, L]
@@ -109,7 +113,7 @@ def output_ok(task: Task, kind: str, got: np.ndarray, ref: np.ndarray) -> np.nda
         if task.discrete:
             expected = ref if kind == "correctness" else np.rint(ref)
             return np.rint(got) == expected
-        if kind == "correctness":
+        if kind in PER_OUTPUT_KINDS:
             return np.abs(got - ref) <= REAL_ABS_TOL * np.maximum(1.0, np.abs(ref))
         return np.isfinite(got) & np.isfinite(ref)  # real fidelity: the aggregate decides
 
@@ -117,7 +121,7 @@ def output_ok(task: Task, kind: str, got: np.ndarray, ref: np.ndarray) -> np.nda
 def tolerance_text(task: Task, kind: str) -> str:
     if task.discrete:
         return "exact after rounding"
-    if kind == "correctness":
+    if kind in PER_OUTPUT_KINDS:
         return f"|err| <= {REAL_ABS_TOL:g}*max(1,|y|)"
     return f"relMSE <= {REL_MSE_BAR:g}"
 

@@ -51,7 +51,7 @@ class Evidence:
 class Check:
     """One question (correctness or fidelity) and the evidence that answers it."""
 
-    kind: str  # "correctness" | "fidelity"
+    kind: str  # "correctness" | "fidelity" | "twin"
     checked: bool
     passed: bool  # False when not checked
     strength: str | None  # strongest method that passed and applies (None unless passed)
@@ -80,23 +80,28 @@ class Check:
 class VerificationReport:
     correctness: Check
     fidelity: Check
+    twin: Check | None = None  # program_numpy against program(), when the program has one
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        return (self.correctness, self.fidelity, *(() if self.twin is None else (self.twin,)))
 
     @property
     def passed(self) -> bool:
         """Every check that ran passed, and fidelity ran (a program always has a model)."""
-        ran = [c for c in (self.correctness, self.fidelity) if c.checked]
-        return self.fidelity.checked and all(c.passed for c in ran)
+        return self.fidelity.checked and all(c.passed for c in self.checks if c.checked)
 
     def lines(self) -> list[str]:
         """A short summary: the verdict, then each check with one line per method run."""
         verdict = "VERIFIED" if self.passed else "NOT VERIFIED"
-        return [verdict, *self.correctness.lines(), *self.fidelity.lines()]
+        return [verdict, *(text for check in self.checks for text in check.lines())]
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "passed": self.passed,
             "correctness": self.correctness.to_dict(),
             "fidelity": self.fidelity.to_dict(),
+            "twin": None if self.twin is None else self.twin.to_dict(),
         }
 
 

@@ -90,11 +90,14 @@ def _badge(document: Mapping[str, Any]) -> str:
     return badge
 
 
+CHECK_KINDS = ("correctness", "fidelity", "twin")
+
+
 def _summary(document: Mapping[str, Any]) -> str:
     verification = document["verification"] or {}
     strengths = [
         f"{kind}: {_e(check['strength'] or ('not checked' if not check['checked'] else 'FAILED'))}"
-        for kind, check in ((k, verification.get(k)) for k in ("correctness", "fidelity"))
+        for kind, check in ((k, verification.get(k)) for k in CHECK_KINDS)
         if check is not None
     ]
     facts = [
@@ -135,8 +138,10 @@ def _verification(document: Mapping[str, Any]) -> str:
     if verification is None:
         return parts[0] + "<p>Verification was not run.</p>"
     header = ["method", "result", "cases", "lengths", "max |error|", "relMSE", "seconds", "detail"]
-    for kind in ("correctness", "fidelity"):
-        check = verification[kind]
+    for kind in CHECK_KINDS:
+        check = verification.get(kind)
+        if check is None:  # no NumPy twin to check
+            continue
         if not check["checked"]:
             parts.append(f"<h3>{kind}: not checked</h3><p>{_e(check['reason'])}</p>")
             continue

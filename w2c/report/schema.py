@@ -174,7 +174,7 @@ EVIDENCE = _object(
 
 CHECK = _object(
     {
-        "kind": {"enum": ["correctness", "fidelity"]},
+        "kind": {"enum": ["correctness", "fidelity", "twin"]},
         "checked": _BOOL,
         "passed": _BOOL,
         "strength": _STRENGTH,
@@ -207,7 +207,10 @@ COMPILE = _object(
         "verification": {
             "oneOf": [
                 {"type": "null"},
-                _object({"passed": _BOOL, "correctness": CHECK, "fidelity": CHECK}),
+                _object(
+                    {"passed": _BOOL, "correctness": CHECK, "fidelity": CHECK},
+                    {"twin": {"oneOf": [{"type": "null"}, CHECK]}},
+                ),
             ]
         },
         "correctness_source": _STR,
