@@ -95,7 +95,7 @@ def test_rendered_file_passes_for_a_right_program_and_fails_for_a_wrong_one(
     )
     result = _run_pytest(test_file)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout
+    assert "2 passed, 1 skipped" in result.stdout and "no NumPy twin" in result.stdout
     (odd_folder / "prog.py").write_text(WRONG)
     result = _run_pytest(test_file)
     assert result.returncode == 1, result.stdout + result.stderr
@@ -122,6 +122,27 @@ def test_user_task_file_and_model_in_another_folder(tmp_path: Path) -> None:
     without = out / "test_without.py"
     without.write_text(render_test_file(out / "prog.py", models / "max.pt", None))
     assert "TASK_NAME = None" in without.read_text()
+
+
+TWIN = (
+    "def program_numpy(xs):\n    import numpy as np\n    xs = np.asarray(xs, dtype=float)\n"
+    "    before = np.pad(xs, ((0, 0), (1, 0)))[:, :-1]\n    return OUT\n"
+)
+
+
+def test_rendered_file_checks_a_numpy_twin(tmp_path: Path) -> None:
+    _save_model(parity_model(), TASKS["parity_last2"], tmp_path / "model.pt")
+    test_file = tmp_path / "test_prog.py"
+    test_file.write_text(
+        render_test_file(tmp_path / "prog.py", tmp_path / "model.pt", "parity_last2")
+    )
+    right = TWIN.replace("OUT", "np.abs(xs - before)")
+    (tmp_path / "prog.py").write_text(RIGHT + right)
+    result = _run_pytest(test_file)
+    assert result.returncode == 0 and "3 passed" in result.stdout, result.stdout + result.stderr
+    (tmp_path / "prog.py").write_text(RIGHT + TWIN.replace("OUT", "xs * before"))
+    result = _run_pytest(test_file)
+    assert result.returncode == 1 and "1 failed, 2 passed" in result.stdout, result.stdout
 
 
 @pytest.mark.parametrize("spec", ["tasks.py:not a name", "no such task!", "a.py"])

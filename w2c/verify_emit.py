@@ -22,8 +22,9 @@ _TEMPLATE = '''
 
 They run the property-based checks of `w2c verify` (hypothesis: derandomized, no example
 database, every length 1..T with edge values): the program against the task's oracle
-(correctness) and against the hardened model (fidelity), with the same tolerances. A shrunk
-counterexample is in the failure message. Run: pytest THIS_FILE
+(correctness), against the hardened model (fidelity) and, when the program has one, its NumPy
+twin against the program, with the same tolerances. A shrunk counterexample is in the failure
+message. Run: pytest THIS_FILE
 """
 
 from pathlib import Path
@@ -33,7 +34,7 @@ import pytest
 from w2c.checkpoint import load, resolve_task
 from w2c.task_loader import load_task
 from w2c.tasks import task_from_record
-from w2c.verify import load_program, model_reference, oracle_reference
+from w2c.verify import load_functions, model_reference, oracle_reference, twin_reference
 from w2c.verify_property import property_check
 
 HERE = Path(__file__).resolve().parent
@@ -52,11 +53,12 @@ def _named_task():
 @pytest.fixture(scope="module")
 def subject():
     checkpoint = load(MODEL)
-    return load_program(PROGRAM), checkpoint, resolve_task(checkpoint, _named_task())
+    program, twin = load_functions(PROGRAM)
+    return program, twin, checkpoint, resolve_task(checkpoint, _named_task())
 
 
 def test_correctness(subject):
-    program, checkpoint, task = subject
+    program, _, checkpoint, task = subject
     if task is None or not task.has_oracle:
         pytest.skip("no oracle for this model's task: emit the tests with --task FILE.py:VAR")
     evidence = property_check(program, task, "correctness", oracle_reference(task))
@@ -64,10 +66,19 @@ def test_correctness(subject):
 
 
 def test_fidelity(subject):
-    program, checkpoint, task = subject
+    program, _, checkpoint, task = subject
     task = task or task_from_record(checkpoint.task)
     reference = model_reference(task, checkpoint.model)
     evidence = property_check(program, task, "fidelity", reference)
+    assert evidence.passed, evidence.line()
+
+
+def test_numpy_twin(subject):
+    program, twin, checkpoint, task = subject
+    if twin is None:
+        pytest.skip("the program has no NumPy twin (compile with --numpy-twin)")
+    task = task or task_from_record(checkpoint.task)
+    evidence = property_check(program, task, "twin", twin_reference(task, twin))
     assert evidence.passed, evidence.line()
 '''
 
