@@ -25,6 +25,7 @@ from w2c.model.config import LayerSpec, ModelConfig, ModelSize, Recipe, TrainSet
 from w2c.model.network import DiscreteTransformer
 from w2c.model.sampler import Mode
 from w2c.tasks import Task, shift
+from w2c.threads import torch_threads
 
 FEEDBACK_NAME = "y_prev"
 EXACT_SEQUENCES = 10_000
@@ -438,8 +439,13 @@ def train(
     on_result: Callable[[RunResult], None] | None = None,
     require_exact: bool = True,
     accept: Callable[[RunResult], bool] | None = None,
+    threads: int = 1,
 ) -> TrainOutcome:
     """Train until the hardened model passes the exactness bar, trying the recipe's restarts.
+
+    Runs on ``threads`` torch threads (restored afterwards): a fixed count makes the trained
+    weights the same on every machine for the same seed, and one thread is also the fastest for
+    models this small.
 
     ``accept`` is an extra bar an exact run must pass to stop the restarts (the corpus asks
     that the model compile to a program without fallbacks); when no exact run passes it, the
@@ -457,7 +463,8 @@ def train(
     for index, (size, settings, run_seed) in enumerate(plan):
         if on_attempt is not None:
             on_attempt(index, size, run_seed)
-        result = train_run(task, size, settings, run_seed, on_log)
+        with torch_threads(threads):
+            result = train_run(task, size, settings, run_seed, on_log)
         attempts.append((run_seed, size, result.exactness, result.seconds))
         if on_result is not None:
             on_result(result)

@@ -10,23 +10,22 @@ that passed for each question.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
 import sys
 import types
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import sympy
-import torch
 
 from w2c.errors import InputError
 from w2c.model.network import DiscreteTransformer
 from w2c.tasks import Task
+from w2c.threads import torch_threads
 from w2c.verify_compare import Reference
 from w2c.verify_emit import render_test_file
 from w2c.verify_exhaustive import exhaustive_length, sweep
@@ -111,17 +110,6 @@ def _with_twin_problem(evidence: Evidence, reference: Reference) -> Evidence:
     return replace(evidence, detail=f"{evidence.detail}; {problems[0]}")
 
 
-@contextlib.contextmanager
-def _one_torch_thread() -> Iterator[None]:
-    """Tiny batches run far faster on one thread (no inter-thread sync per op); restored after."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def verify(
     program: Callable[[Sequence[Any]], list[Any]],
     task: Task,
@@ -151,7 +139,7 @@ def verify(
     if twin is not None:
         references["twin"] = twin_reference(task, twin)
     found: dict[str, list[Evidence]] = {kind: [] for kind in ("correctness", "fidelity", "twin")}
-    with _one_torch_thread():
+    with torch_threads(1):
         if rule is not None and task.reference is not None:
             say("correctness: symbolic check of the rule against the reference")
             found["correctness"].append(symbolic_check(rule, task, exhaustive_budget))

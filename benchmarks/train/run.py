@@ -16,8 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-
 from w2c.corpus import TASKS
 from w2c.errors import CheckFailed
 from w2c.train import recipe_for, train
@@ -25,11 +23,11 @@ from w2c.train import recipe_for, train
 RESULTS = Path(__file__).with_name("results.json")
 
 
-def run_task(name: str, seed: int) -> dict:
+def run_task(name: str, seed: int, threads: int) -> dict:
     task = TASKS[name]
     start = time.perf_counter()
     try:
-        outcome = train(task, recipe_for(task), seed=seed)
+        outcome = train(task, recipe_for(task), seed=seed, threads=threads)
         best, passed = outcome.best, True
         attempts = len(outcome.attempts)
     except CheckFailed as exc:
@@ -82,14 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--fresh", action="store_true")
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
     cache = {} if args.fresh or not RESULTS.exists() else json.loads(RESULTS.read_text())
     rows = []
     for name in args.only or sorted(TASKS):
         key = f"{name}/seed{args.seed}/threads{args.threads}"
         if key not in cache:
             print(f"training {name} ...", file=sys.stderr, flush=True)
-            cache[key] = run_task(name, args.seed)
+            cache[key] = run_task(name, args.seed, args.threads)
             RESULTS.write_text(json.dumps(cache, indent=1, sort_keys=True))
         rows.append(cache[key])
     print(table(rows))

@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from w2c.threads import torch_threads
+
 
 def train_sub_mlp(
     inputs: np.ndarray,
@@ -33,9 +35,7 @@ def train_sub_mlp(
     """
     import torch
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         x = torch.as_tensor(np.asarray(inputs, dtype=np.float32))
         y = torch.as_tensor(np.asarray(targets, dtype=np.float32)).reshape(-1, 1)
         bar = good_enough * max(float(torch.var(y)), 1e-12)
@@ -46,8 +46,7 @@ def train_sub_mlp(
                 best = (loss, net)
             if loss <= bar:
                 break
-    finally:
-        torch.set_num_threads(threads)
+    assert best is not None
     net = best[1]
 
     def run(points: np.ndarray) -> np.ndarray:

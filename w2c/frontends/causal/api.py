@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from w2c.frontends.causal.graph import (
 from w2c.frontends.causal.model import ModelConfig
 from w2c.frontends.causal.scores import Scores
 from w2c.frontends.causal.train import TrainConfig, TrainedModel, fit, prepare
+from w2c.threads import torch_threads  # noqa: F401  (re-exported for the benchmark)
 
 
 def _series(
@@ -32,24 +31,6 @@ def _series(
     if isinstance(data, str | os.PathLike):
         return load(Path(data), time_col, regime_col)
     return from_array(np.asarray(data), names, regimes)
-
-
-@contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """Run with a fixed torch thread count, then restore it.
-
-    One thread by default: these models are small, so a second thread buys little, and on a
-    busy 2-core machine oversubscribed threads made training several times slower. A fixed count
-    also keeps float reductions, and so results, identical from run to run.
-    """
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def selection_from(
