@@ -95,3 +95,41 @@ def test_train_refuses_to_clobber(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert run(["train", "sum_last2", "-o", str(target), "-q"]) == 2
     assert target.read_bytes() == b"precious"
     assert "--force" in capsys.readouterr().err
+
+
+def test_corpus_train_checks_every_target_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from w2c import training_cli
+
+    trained: list[str] = []
+    monkeypatch.setattr(
+        training_cli, "train_and_save", lambda name, *args, **kwargs: trained.append(name) or ""
+    )
+    (tmp_path / "spring.pt").write_bytes(b"precious")
+    argv = ["corpus", "train", "--only", "abs_value", "--only", "spring", "--out", str(tmp_path)]
+    assert run([*argv, "-q"]) == 2
+    assert trained == [] and (tmp_path / "spring.pt").read_bytes() == b"precious"
+    assert "--force" in capsys.readouterr().err
+
+
+def test_corpus_train_keeps_going_past_a_task_that_never_gets_exact(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from w2c import training_cli
+    from w2c.errors import CheckFailed
+
+    trained: list[str] = []
+
+    def fake(name: str, *args: object, **kwargs: object) -> str:
+        if name == "abs_value":
+            raise CheckFailed("abs_value: no attempt reached the exactness bar")
+        trained.append(name)
+        return f"{name}: trained"
+
+    monkeypatch.setattr(training_cli, "train_and_save", fake)
+    argv = ["corpus", "train", "--only", "abs_value", "--only", "spring", "--out", str(tmp_path)]
+    assert run([*argv, "-q"]) == 1
+    captured = capsys.readouterr()
+    assert trained == ["spring"] and "spring: trained" in captured.out
+    assert "1 of 2 corpus task(s) never reached the bar: abs_value" in captured.err
