@@ -8,11 +8,13 @@
 2. Canonicalise: max/min as relu (``Max(0, e)``) of primitive linear arguments, so the scales a
    network spreads across a relu and its read-out multiply together.
 3. Rationalise: every float becomes the simplest rational within a tolerance, trying coarse
-   denominators first; domain facts apply (bits: x**2 = x, and a rule over bits only becomes
-   its multilinear polynomial when that is shorter). A candidate is accepted only if it
-   reproduces the hardened model on every traced position (integer tasks: identical after
-   rounding; real tasks: relMSE <= 1e-9); otherwise the next finer level is tried, and the
-   unrounded rule is kept when none passes.
+   denominators first and, for each, a tight then looser tolerance (integer tasks are judged
+   after rounding, so an offset like -0.003 that never changes a rounded output may go);
+   domain facts apply (bits: x**2 = x, and a rule over bits only becomes its multilinear
+   polynomial when that is shorter). A candidate must reproduce the hardened model on every
+   traced position (integer tasks: identical after rounding; real tasks: relMSE <= 1e-9). The
+   first one with only exact constants wins; failing that, the first that reproduces the model
+   (floats left in); failing that, the unrounded rule.
 4. Tidy: ``b + relu(a - b)`` reads back as ``Max(a, b)`` and ``a - relu(a - b)`` as ``Min(a, b)``.
 """
 
@@ -44,6 +46,8 @@ from w2c.pipeline import Context, Pass
 from w2c.tasks import parse_symbol, shift, x_sym, y_sym
 
 DENOMINATORS = (1, 2, 4, 10, 100, 1000)
+TOLERANCES = (1e-3, 1e-2)  # relative (to max(1, |value|)) snapping distance, tight first
+DISCRETE_TOLERANCES = (*TOLERANCES, 5e-2)  # integer tasks: the traces judge after rounding
 REAL_REL_MSE = 1e-9
 ZERO = sympy.Integer(0)
 
@@ -356,12 +360,20 @@ def reproduces_model(expr: sympy.Expr, context: Context) -> tuple[bool, float]:
     return rel <= REAL_REL_MSE, rel
 
 
-def candidates(raw: sympy.Expr, bits: set[sympy.Symbol]) -> Iterable[tuple[str, sympy.Expr]]:
+def candidates(
+    raw: sympy.Expr, bits: set[sympy.Symbol], discrete: bool = False
+) -> Iterable[tuple[str, sympy.Expr]]:
     canonical = apply_bits(normalise_arguments(to_relu(sympy.expand(raw))), bits)
     for denominator in DENOMINATORS:
-        snapped = apply_bits(rationalise(canonical, denominator), bits)
-        yield f"denominators <= {denominator}", simplest(relu_to_extrema(snapped), bits)
+        for tolerance in DISCRETE_TOLERANCES if discrete else TOLERANCES:
+            snapped = apply_bits(rationalise(canonical, denominator, tolerance), bits)
+            level = f"denominators <= {denominator}, tolerance {tolerance:g}"
+            yield level, simplest(relu_to_extrema(snapped), bits)
     yield "unrounded", canonical
+
+
+def exact_constants(expr: sympy.Expr) -> bool:
+    return not expr.atoms(sympy.Float)
 
 
 # --------------------------------------------------------------------------------------------
@@ -385,13 +397,21 @@ def run(ir: IR, context: Context) -> IR:
     raw, opaque = inline(ir)
     bits = bit_symbols(ir, context)
     chosen: tuple[str, sympy.Expr, float] | None = None
+    inexact: tuple[str, sympy.Expr, float] | None = None  # reproduces, but floats are left
     tried: list[Mapping[str, object]] = []
-    for level, candidate in candidates(raw, bits):
+    seen: set[sympy.Expr] = set()
+    for level, candidate in candidates(raw, bits, context.task.discrete):
+        if candidate in seen:
+            continue
+        seen.add(candidate)
         ok, score = reproduces_model(candidate, context)
         tried.append({"level": level, "ok": ok, "score": score})
-        if ok:
+        if ok and exact_constants(candidate):
             chosen = (level, candidate, score)
             break
+        if ok and inexact is None:
+            inexact = (level, candidate, score)
+    chosen = chosen or inexact
     if chosen is None:
         level, candidate = (
             "unrounded (does not reproduce the model)",
