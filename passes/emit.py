@@ -99,16 +99,30 @@ def t_minus(k: int) -> cst.BaseExpression:
     return cst.BinaryOperation(name("t"), cst.Subtract(), integer(k))
 
 
-def guarded_read(seq: str, lag: int, batched: bool = False) -> cst.BaseExpression:
+def guarded_read(
+    seq: str, lag: int, batched: bool = False, rounded: bool = False
+) -> cst.BaseExpression:
     """``seq[t - lag] if t >= lag else 0``: reads before the start are 0.
 
-    ``batched`` reads a time step of a (batch, T) array instead: ``seq[:, t - lag]``.
+    ``batched`` reads a time step of a (batch, T) array instead: ``seq[:, t - lag]``;
+    ``rounded`` reads ``round(seq[t - lag])`` (``np.round`` when batched).
     """
     read = column if batched else index
     if lag == 0:
         return read(seq, name("t"))
+    value: cst.BaseExpression = read(seq, t_minus(lag))
+    if rounded:
+        value = call(cst.Attribute(name("np"), name("round")) if batched else name("round"), value)
     test = cst.Comparison(name("t"), [cst.ComparisonTarget(cst.GreaterThanEqual(), integer(lag))])
-    return cst.IfExp(test=test, body=read(seq, t_minus(lag)), orelse=integer(0))
+    return cst.IfExp(test=test, body=value, orelse=integer(0))
+
+
+def integer_rule(expr: sympy.Expr) -> bool:
+    """Integer inputs give an integer output: task symbols, integer constants, no division."""
+    from w2c.passes.simplify import pure
+
+    negative_power = any(p.exp.is_negative for p in expr.atoms(sympy.Pow))
+    return pure(expr) and not negative_power and all(n.is_Integer for n in expr.atoms(sympy.Number))
 
 
 def docstring(text: str, indent_hint: str = "") -> cst.SimpleStatementLine:
@@ -294,6 +308,16 @@ class ProgramBuilder:
         self.rule = output.rule if output.rule is not None else self._unsimplified_rule()
         self.kept = [n for n in ir.nodes if n.name != ir.output and not isinstance(n.op, Input)]
         self.inputs = [n for n in ir.nodes if isinstance(n.op, Input)]
+        # The model runs closed-loop on its own rounded outputs for integer tasks; a program
+        # whose rule is not integer-valued by construction (fallbacks, inexact constants) reads
+        # its fed-back outputs rounded the same way, so per-step errors cannot compound.
+        self.round_feedback = (
+            self.task.discrete and self.task.feedback and not integer_rule(self.rule)
+        )
+
+    def read(self, seq: str, lag: int, batched: bool = False) -> cst.BaseExpression:
+        """A guarded read; fed-back outputs rounded when ``round_feedback``."""
+        return guarded_read(seq, lag, batched, rounded=self.round_feedback and seq == "y")
 
     def _unsimplified_rule(self) -> sympy.Expr:
         """Without simplify, the output is its weighted sum over named nodes."""
@@ -305,7 +329,7 @@ class ProgramBuilder:
     def value_at_t(self, node_name: str) -> cst.BaseExpression:
         node = self.ir.node(node_name)
         if isinstance(node.op, Input):
-            return guarded_read(node.op.channel, node.op.lag)
+            return self.read(node.op.channel, node.op.lag)
         return name(f"{node_name}_t")
 
     def history(self, node_name: str) -> tuple[str, int]:
@@ -331,18 +355,18 @@ class ProgramBuilder:
             return [*bindings, assign(target, self.converter(mapping)(op.expr))]
         if isinstance(op, Shift):
             seq, lag = self.history(op.src)
-            return [assign(target, guarded_read(seq, lag + op.k))]
+            return [assign(target, self.read(seq, lag + op.k))]
         if isinstance(op, GatedShift):
             seq, lag = self.history(op.src)
             options = cst.Tuple([cst.Element(float_list(np.array(v))) for v in op.values])
             test = cst.Comparison(
                 self.value_at_t(op.query), [cst.ComparisonTarget(cst.In(), options)]
             )
-            read = guarded_read(seq, lag + op.k)
+            read = self.read(seq, lag + op.k)
             return [assign(target, cst.IfExp(test=test, body=read, orelse=integer(0)))]
         if isinstance(op, FirstPosition):
             seq, lag = self.history(op.value)
-            return [assign(target, guarded_read(seq, lag) if lag else index(seq, integer(0)))]
+            return [assign(target, self.read(seq, lag) if lag else index(seq, integer(0)))]
         if isinstance(op, WindowArgExtreme):
             self.helpers["_window_pick"] = _parse_helper(WINDOW_HELPER)
             values, vlag = self.history(op.value)
@@ -394,7 +418,7 @@ class ProgramBuilder:
         )
         for symbol in task_symbols:
             channel, lag = parse_symbol(symbol)
-            body.append(assign(symbol_variable(symbol), guarded_read(channel, lag)))
+            body.append(assign(symbol_variable(symbol), self.read(channel, lag)))
             self.bound.add(symbol_variable(symbol))
         for node in self.kept:
             body.extend(self.compute(node))
@@ -510,7 +534,7 @@ class ProgramBuilder:
         loop: list[cst.BaseStatement] = []
         for symbol in sorted(self.rule.free_symbols, key=lambda s: parse_symbol(s)):
             channel, lag = parse_symbol(symbol)
-            loop.append(assign(symbol_variable(symbol), guarded_read(channel, lag, batched=True)))
+            loop.append(assign(symbol_variable(symbol), self.read(channel, lag, batched=True)))
         mapping = {s: symbol_variable(s) for s in self.rule.free_symbols}
         value = Converter(mapping, numpy=True)(self.rule)
         loop.append(line(cst.Assign([cst.AssignTarget(column("y", name("t")))], value)))
@@ -573,17 +597,20 @@ def header_text(ir: IR, context: Context, verification: Sequence[str], fallbacks
     return "\n".join(lines)
 
 
-def program_doc(ir: IR) -> str:
+def program_doc(ir: IR, round_feedback: bool = False) -> str:
     task = ir.task
     if len(task.channels) == 1:
         shape = "a sequence of numbers, one per position"
     else:
         shape = f"a sequence of tuples ({', '.join(task.channels)}), one per position"
-    feedback = (
-        " Outputs are fed back: y[t-1] is this function's own previous output."
-        if (task.feedback)
-        else ""
-    )
+    feedback = ""
+    if task.feedback:
+        feedback = "\n    Outputs are fed back: y[t-1] is this function's own previous output"
+        feedback += (
+            ",\n    rounded to the nearest integer as the model was run (its rule is not exact)."
+            if round_feedback
+            else "."
+        )
     return (
         f"The outputs of {task.name} for the input sequence xs.\n\n"
         f"    xs: {shape}, any length.\n"
@@ -595,7 +622,7 @@ def program_doc(ir: IR) -> str:
 def render(ir: IR, context: Context, verification: Sequence[str] = UNVERIFIED) -> str:
     """The program's source text (deterministic for the same IR and context)."""
     builder = ProgramBuilder(ir)
-    program = builder.program(program_doc(ir))
+    program = builder.program(program_doc(ir, builder.round_feedback))
     fallbacks = sum(1 for n in builder.kept if isinstance(n.op, (SubMLP, Attend)))
     body: list[cst.BaseStatement | cst.BaseCompoundStatement] = [
         docstring(header_text(ir, context, verification, fallbacks))

@@ -9,7 +9,9 @@
    network spreads across a relu and its read-out multiply together.
 3. Rationalise: every float becomes the simplest rational within a tolerance, trying coarse
    denominators first and, for each, a tight then looser tolerance (integer tasks are judged
-   after rounding, so an offset like -0.003 that never changes a rounded output may go);
+   after rounding, so an offset like -0.003 that never changes a rounded output may go, but
+   only when the snapped rule then gives integers on every traced position, so it equals the
+   model's rounded output exactly);
    domain facts apply (bits: x**2 = x, and a rule over bits only becomes its multilinear
    polynomial when that is shorter). A candidate must reproduce the hardened model on every
    traced position (integer tasks: identical after rounding; real tasks: relMSE <= 1e-9). The
@@ -46,7 +48,8 @@ from w2c.pipeline import Context, Pass
 from w2c.tasks import parse_symbol, shift, x_sym, y_sym
 
 DENOMINATORS = (1, 2, 4, 10, 100, 1000)
-TOLERANCES = (1e-3, 1e-2)  # relative (to max(1, |value|)) snapping distance, tight first
+TIGHT = 1e-3  # relative (to max(1, |value|)) snapping distance
+TOLERANCES = (TIGHT, 1e-2)
 DISCRETE_TOLERANCES = (*TOLERANCES, 5e-2)  # integer tasks: the traces judge after rounding
 REAL_REL_MSE = 1e-9
 ZERO = sympy.Integer(0)
@@ -362,14 +365,23 @@ def reproduces_model(expr: sympy.Expr, context: Context) -> tuple[bool, float]:
 
 def candidates(
     raw: sympy.Expr, bits: set[sympy.Symbol], discrete: bool = False
-) -> Iterable[tuple[str, sympy.Expr]]:
+) -> Iterable[tuple[str, sympy.Expr, float]]:
+    """(level, candidate rule, snapping tolerance), coarsest and tightest first."""
     canonical = apply_bits(normalise_arguments(to_relu(sympy.expand(raw))), bits)
     for denominator in DENOMINATORS:
         for tolerance in DISCRETE_TOLERANCES if discrete else TOLERANCES:
             snapped = apply_bits(rationalise(canonical, denominator, tolerance), bits)
             level = f"denominators <= {denominator}, tolerance {tolerance:g}"
-            yield level, simplest(relu_to_extrema(snapped), bits)
-    yield "unrounded", canonical
+            yield level, simplest(relu_to_extrema(snapped), bits), tolerance
+    yield "unrounded", canonical, 0.0
+
+
+def integer_valued(expr: sympy.Expr, context: Context) -> bool:
+    """A rule over the task's symbols only that gives an integer at every traced position."""
+    if not pure(expr):
+        return False
+    values = evaluate_on_traces(expr, context)
+    return bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
 
 
 def exact_constants(expr: sympy.Expr) -> bool:
@@ -400,11 +412,13 @@ def run(ir: IR, context: Context) -> IR:
     inexact: tuple[str, sympy.Expr, float] | None = None  # reproduces, but floats are left
     tried: list[Mapping[str, object]] = []
     seen: set[sympy.Expr] = set()
-    for level, candidate in candidates(raw, bits, context.task.discrete):
+    for level, candidate, tolerance in candidates(raw, bits, context.task.discrete):
         if candidate in seen:
             continue
         seen.add(candidate)
         ok, score = reproduces_model(candidate, context)
+        if ok and tolerance > TIGHT and not integer_valued(candidate, context):
+            ok = False  # a loose snap must land exactly on the model's rounded outputs
         tried.append({"level": level, "ok": ok, "score": score})
         if ok and exact_constants(candidate):
             chosen = (level, candidate, score)

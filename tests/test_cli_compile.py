@@ -127,3 +127,27 @@ def test_pipeline_without_simplify_still_emits_a_faithful_program(
     namespace: dict = {}
     exec(out.read_text(), namespace)
     assert [round(v) for v in namespace["program"]([5, 6, 7, 8])] == [0, 0, 5, 6]
+
+
+def test_partial_feedback_program_reads_its_outputs_rounded(tmp_path: Path) -> None:
+    """Without mlp_symbolic the add_mod_3 sub-MLP stays a NumPy fallback and the rule keeps
+    inexact constants; the program then feeds back round(y[t-1]), as the model was run, and
+    still matches the task's oracle closed-loop over whole sequences."""
+    import numpy as np
+
+    from w2c.corpus import model_path
+
+    out = tmp_path / "p.py"
+    passes = "infer_domains,attention_patterns,prune,simplify"
+    argv = ["compile", str(model_path("add_mod_3")), "-o", str(out), "--passes", passes]
+    assert run([*argv, "--numpy-twin", "-q"]) == 3  # partial, verified
+    source = out.read_text()
+    assert "round(y[t - 1]) if t >= 1 else 0" in source and "VERIFIED" in source
+    namespace: dict = {}
+    exec(source, namespace)
+    task = TASKS["add_mod_3"]
+    x = task.sample(np.random.default_rng(5), 200)
+    expected = task.run_oracle(x)
+    got = np.array([namespace["program"](row[:, 0].tolist()) for row in x])
+    assert np.array_equal(np.rint(got), expected)
+    assert np.array_equal(np.rint(namespace["program_numpy"](x[..., 0])), expected)
