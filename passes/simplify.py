@@ -259,19 +259,17 @@ def apply_bits(expr: sympy.Expr, bits: set[sympy.Symbol]) -> sympy.Expr:
 def bit_multilinear(expr: sympy.Expr, bits: set[sympy.Symbol]) -> sympy.Expr | None:
     """The unique multilinear polynomial equal to ``expr`` on {0,1}^n, when every symbol is a bit.
 
-    Coefficients come from the Moebius transform of the values at the 2^n corners, evaluated
-    exactly (integers and rationals, no floats), so the result is equal on the domain by
-    construction.
+    Coefficients come from the Moebius transform of the values at the 2^n corners, so the result
+    is equal on the domain by construction: exactly when the expression's constants are exact,
+    up to float rounding otherwise (and those float coefficients can then be snapped).
     """
     symbols = sorted(expr.free_symbols, key=lambda s: s.name)
     if not symbols or len(symbols) > 10 or not all(s in bits for s in symbols):
         return None
-    if expr.atoms(sympy.Float):
-        return None
     values = {}
     for corner in itertools.product((0, 1), repeat=len(symbols)):
         value = expr.xreplace(dict(zip(symbols, map(sympy.Integer, corner), strict=True)))
-        if not value.is_Rational:
+        if not (value.is_Rational or value.is_Float):
             return None
         values[corner] = value
     polynomial = sympy.Integer(0)
@@ -372,7 +370,12 @@ def candidates(
         for tolerance in DISCRETE_TOLERANCES if discrete else TOLERANCES:
             snapped = apply_bits(rationalise(canonical, denominator, tolerance), bits)
             level = f"denominators <= {denominator}, tolerance {tolerance:g}"
-            yield level, simplest(relu_to_extrema(snapped), bits), tolerance
+            tidy = simplest(relu_to_extrema(snapped), bits)
+            yield level, tidy, tolerance
+            # tidying multiplies constants together (a scale pulled out of a relu times the
+            # one left inside, a bit polynomial's coefficients): snap the products too
+            again = apply_bits(rationalise(tidy, denominator, tolerance), bits)
+            yield f"{level}, snapped again", simplest(relu_to_extrema(again), bits), tolerance
     yield "unrounded", canonical, 0.0
 
 
