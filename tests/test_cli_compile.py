@@ -151,3 +151,26 @@ def test_partial_feedback_program_reads_its_outputs_rounded(tmp_path: Path) -> N
     got = np.array([namespace["program"](row[:, 0].tolist()) for row in x])
     assert np.array_equal(np.rint(got), expected)
     assert np.array_equal(np.rint(namespace["program_numpy"](x[..., 0])), expected)
+
+
+HANGS = """
+def program(xs):
+    while len(xs) == 2 and xs[0] == 7:
+        pass
+    return [xs[t - 2] if t >= 2 else 0 for t in range(len(xs))]
+"""
+
+
+def test_verify_timeout_stops_a_program_that_never_returns(
+    model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    program = tmp_path / "hangs.py"
+    program.write_text(HANGS)
+    assert run(["verify", str(program), str(model), "--timeout", "1"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("w2c: error: NOT VERIFIED: verification stopped after --timeout 1 s")
+    import signal
+
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # the timer is gone afterwards
+    assert run(["verify", str(program), str(model), "--timeout", "0"]) == 2
+    one_line_error(capsys, "--timeout must be a positive number of seconds")

@@ -148,6 +148,13 @@ def verify_command(
     program: Annotated[Path, typer.Argument(help="A program file defining program(xs).")],
     model: Annotated[Path, typer.Argument(help="The model.pt it was compiled from.")],
     task: TaskOption = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            help="Stop verifying after this many seconds (NOT VERIFIED, exit 1).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Verify PROGRAM against MODEL (fidelity) and the task's oracle (correctness).
@@ -156,6 +163,8 @@ def verify_command(
     """
     from w2c.checkpoint import load
     from w2c.compiler import task_for
+    from w2c.deadline import DeadlineExceeded, deadline
+    from w2c.errors import CheckFailed
     from w2c.task_loader import load_task
     from w2c.verify import load_functions, verify
 
@@ -164,7 +173,16 @@ def verify_command(
     resolved, source = task_for(checkpoint, load_task(task) if task is not None else None)
     function, twin = load_functions(program)
     progress = None if as_json else (lambda message: _err(f"w2c: {message}"))
-    report = verify(function, resolved, model=checkpoint.model, twin=twin, progress=progress)
+    try:
+        with deadline(timeout):
+            report = verify(
+                function, resolved, model=checkpoint.model, twin=twin, progress=progress
+            )
+    except DeadlineExceeded:
+        raise CheckFailed(
+            f"NOT VERIFIED: verification stopped after --timeout {timeout:g} s "
+            "(does the program return on every input?)"
+        ) from None
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2, sort_keys=True))
     else:
