@@ -46,14 +46,32 @@ def _png(figure: Any) -> bytes:
 
 
 def annealing_png(training: Mapping[str, Any], title: str) -> bytes:
-    """Soft/hard loss, discrepancy and agreement against the temperature (falling left to right)."""
-    history = {k: np.asarray(v, dtype=float) for k, v in training["history"].items()}
+    """Soft/hard loss, discrepancy and agreement against the temperature (falling left to right).
+
+    The polish phase runs at the final temperature, so its log point (a step past the annealing
+    steps) is drawn as markers at the right edge instead of a vertical line.
+    """
+    full = {k: np.asarray(v, dtype=float) for k, v in training["history"].items()}
+    annealing = full["step"] < float(training.get("steps", np.inf))
+    history = {k: v[annealing] for k, v in full.items()}
+    polished = {k: v[~annealing] for k, v in full.items()}
     tau = history["tau"]
     figure = _figure(7.0, 7.0)
     losses, delta, agree = figure.subplots(3, 1, sharex=True, height_ratios=(3, 2, 2))
     floor = 1e-16
     losses.plot(tau, np.maximum(history["soft_loss"], floor), label="soft loss", color="C0")
     losses.plot(tau, np.maximum(history["hard_loss"], floor), label="hard loss", color="C3")
+    if polished["tau"].size:
+        for key, color, marker in (("soft_loss", "C0", "o"), ("hard_loss", "C3", "*")):
+            losses.scatter(
+                polished["tau"],
+                np.maximum(polished[key], floor),
+                color=color,
+                marker=marker,
+                s=60,
+                zorder=3,
+                label=f"{key.split('_')[0]} loss after polish",
+            )
     losses.set_yscale("log")
     losses.set_ylabel("normalised MSE")
     losses.legend(loc="upper right", fontsize=8)
@@ -71,7 +89,8 @@ def annealing_png(training: Mapping[str, Any], title: str) -> bytes:
     agree.set_ylabel("agreement")
     agree.legend(loc="lower left", fontsize=8)
     agree.set_xscale("log")
-    agree.set_xlim(float(tau.max()), float(tau.min()))  # training runs left to right
+    right = float(tau.min()) / (1.2 if polished["tau"].size else 1.0)  # room for the markers
+    agree.set_xlim(float(tau.max()), right)  # training runs left to right
     agree.set_xlabel("temperature τ (annealed, log scale)")
     for axis in (losses, delta, agree):
         axis.grid(True, alpha=0.3)
