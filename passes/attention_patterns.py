@@ -130,20 +130,34 @@ def query_gated(
     return QueryGated(op.query, (query_values[0], query_values[1]), best[0], best[1])
 
 
-def _resolved(  # type: ignore[no-untyped-def]
-    node: Node, pattern: Op, score: float, output: float | None, context: Context, **extra
+def _decided(  # type: ignore[no-untyped-def]
+    node: Node,
+    op: Op,
+    method: str,
+    best: Op,
+    score: float,
+    output: float | None,
+    context: Context,
+    **extra,
 ) -> Node:
+    """The head as ``op`` (its pattern, or itself when unmatched), with the test's evidence."""
     evidence = dict(node.evidence)
     evidence.update(
-        method="attention_patterns",
+        method=method,
         agreement=score,
         output_agreement=output,
-        best_pattern=pattern.describe(),
+        best_pattern=best.describe(),
         samples=int(context.traces.values[node.name].size),
         threshold=context.options.attention_threshold,
         **extra,
     )
-    return Node(node.name, pattern, node.domain, evidence)
+    return Node(node.name, op, node.domain, evidence)
+
+
+def _resolved(  # type: ignore[no-untyped-def]
+    node: Node, pattern: Op, score: float, output: float | None, context: Context, **extra
+) -> Node:
+    return _decided(node, pattern, "attention_patterns", pattern, score, output, context, **extra)
 
 
 def resolve_head(ir: IR, node: Node, op: Attend, context: Context) -> Node:
@@ -156,16 +170,7 @@ def resolve_head(ir: IR, node: Node, op: Attend, context: Context) -> Node:
     best_score, best = options[0]
     if best_score >= context.options.attention_threshold:
         return _resolved(node, best, best_score, None, context)
-    evidence = dict(node.evidence)
-    evidence.update(
-        method="unmatched",
-        agreement=best_score,
-        output_agreement=None,
-        best_pattern=best.describe(),
-        samples=int(context.traces.values[node.name].size),
-        threshold=context.options.attention_threshold,
-    )
-    return Node(node.name, op, node.domain, evidence)
+    return _decided(node, op, "unmatched", best, best_score, None, context)
 
 
 def resolve_pair(ir: IR, first: Node, second: Node, context: Context) -> IR:
