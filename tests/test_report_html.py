@@ -261,3 +261,17 @@ def test_partial_compile_report_marks_unresolved_nodes(tmp_path: Path) -> None:
     rows = {row[0]: row for row in page.rows if row and row[0].startswith("%")}
     assert rows["%attn_L0H0"][2] == "unresolved" and rows["%mlp_L0M0"][2] == "unresolved"
     assert [text for cls, text in page.pres if cls == "ir"] == [s["ir"] for s in document["stages"]]
+
+
+def test_a_numpy_twin_gets_its_own_check_in_page_and_json(tmp_path: Path) -> None:
+    report = tmp_path / "mod3.html"
+    argv = ["compile", str(model_path("add_mod_3")), "-o", str(tmp_path / "mod3.py")]
+    code, out = cli([*argv, "--numpy-twin", "--report", str(report), "--json", "-q"])
+    assert code == 0, out
+    document = json.loads(out)
+    jsonschema.validate(document, json_schema("compile"))
+    twin = document["verification"]["twin"]
+    assert twin["kind"] == "twin" and twin["passed"] and twin["strength"] == "exhaustive"
+    page = Page()
+    page.feed(report.read_text(encoding="utf-8"))
+    assert "twin: verified (exhaustive)" in " ".join(" ".join(page.text).split())
