@@ -35,6 +35,7 @@ from w2c.ir import (
     WindowArgExtreme,
     sym,
 )
+from w2c.passes.simplify import pure
 from w2c.passes.sympy_to_cst import Converter
 from w2c.pipeline import Context, Pass
 from w2c.tasks import Task, parse_symbol
@@ -119,8 +120,6 @@ def guarded_read(
 
 def integer_rule(expr: sympy.Expr) -> bool:
     """Integer inputs give an integer output: task symbols, integer constants, no division."""
-    from w2c.passes.simplify import pure
-
     negative_power = any(p.exp.is_negative for p in expr.atoms(sympy.Pow))
     return pure(expr) and not negative_power and all(n.is_Integer for n in expr.atoms(sympy.Number))
 
@@ -410,16 +409,20 @@ class ProgramBuilder:
 
     # ---- assembling -----------------------------------------------------------------------
 
-    def loop_body(self) -> list[cst.BaseStatement]:
-        body: list[cst.BaseStatement] = []
-        task_symbols = sorted(
-            (s for s in self.rule.free_symbols if _is_task_symbol(s)),
-            key=lambda s: (parse_symbol(s)[0], parse_symbol(s)[1]),
+    def rule_inputs(self, batched: bool = False) -> list[cst.BaseStatement]:
+        """``x_t1 = x[t - 1] if t >= 1 else 0`` for each task symbol the rule reads, in order."""
+        symbols = sorted(
+            (s for s in self.rule.free_symbols if _is_task_symbol(s)), key=parse_symbol
         )
-        for symbol in task_symbols:
+        bindings = []
+        for symbol in symbols:
             channel, lag = parse_symbol(symbol)
-            body.append(assign(symbol_variable(symbol), self.read(channel, lag)))
+            bindings.append(assign(symbol_variable(symbol), self.read(channel, lag, batched)))
             self.bound.add(symbol_variable(symbol))
+        return bindings
+
+    def loop_body(self) -> list[cst.BaseStatement]:
+        body = self.rule_inputs()
         for node in self.kept:
             body.extend(self.compute(node))
             body.append(line(cst.Expr(method(node.name, "append", name(f"{node.name}_t")))))
@@ -531,10 +534,7 @@ class ProgramBuilder:
                 pick = cst.SubscriptElement(cst.Index(integer(position)))
                 steps.append(assign(channel, cst.Subscript(name("xs"), [every, every, pick])))
         steps.append(assign("y", method("np", "zeros", leading_shape(2))))
-        loop: list[cst.BaseStatement] = []
-        for symbol in sorted(self.rule.free_symbols, key=lambda s: parse_symbol(s)):
-            channel, lag = parse_symbol(symbol)
-            loop.append(assign(symbol_variable(symbol), self.read(channel, lag, batched=True)))
+        loop = self.rule_inputs(batched=True)
         mapping = {s: symbol_variable(s) for s in self.rule.free_symbols}
         value = Converter(mapping, numpy=True)(self.rule)
         loop.append(line(cst.Assign([cst.AssignTarget(column("y", name("t")))], value)))

@@ -23,7 +23,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import replace
 from fractions import Fraction
 
@@ -361,11 +361,15 @@ def reproduces_model(expr: sympy.Expr, context: Context) -> tuple[bool, float]:
     return rel <= REAL_REL_MSE, rel
 
 
+def canonical_form(raw: sympy.Expr, bits: set[sympy.Symbol]) -> sympy.Expr:
+    """The inlined rule with max/min as relus of normalised arguments (step 2)."""
+    return apply_bits(normalise_arguments(to_relu(sympy.expand(raw))), bits)
+
+
 def candidates(
-    raw: sympy.Expr, bits: set[sympy.Symbol], discrete: bool = False
+    canonical: sympy.Expr, bits: set[sympy.Symbol], discrete: bool = False
 ) -> Iterable[tuple[str, sympy.Expr, float]]:
-    """(level, candidate rule, snapping tolerance), coarsest and tightest first."""
-    canonical = apply_bits(normalise_arguments(to_relu(sympy.expand(raw))), bits)
+    """(level, candidate rule, snapping tolerance), coarsest and tightest first, then unrounded."""
     for denominator in DENOMINATORS:
         for tolerance in DISCRETE_TOLERANCES if discrete else TOLERANCES:
             snapped = apply_bits(rationalise(canonical, denominator, tolerance), bits)
@@ -411,18 +415,17 @@ def run(ir: IR, context: Context) -> IR:
     assert isinstance(output.op, Output)
     raw, opaque = inline(ir)
     bits = bit_symbols(ir, context)
+    canonical = canonical_form(raw, bits)
     chosen: tuple[str, sympy.Expr, float] | None = None
     inexact: tuple[str, sympy.Expr, float] | None = None  # reproduces, but floats are left
-    tried: list[Mapping[str, object]] = []
     seen: set[sympy.Expr] = set()
-    for level, candidate, tolerance in candidates(raw, bits, context.task.discrete):
+    for level, candidate, tolerance in candidates(canonical, bits, context.task.discrete):
         if candidate in seen:
             continue
         seen.add(candidate)
         ok, score = reproduces_model(candidate, context)
         if ok and tolerance > TIGHT and not integer_valued(candidate, context):
             ok = False  # a loose snap must land exactly on the model's rounded outputs
-        tried.append({"level": level, "ok": ok, "score": score})
         if ok and exact_constants(candidate):
             chosen = (level, candidate, score)
             break
@@ -430,11 +433,8 @@ def run(ir: IR, context: Context) -> IR:
             inexact = (level, candidate, score)
     chosen = chosen or inexact
     if chosen is None:
-        level, candidate = (
-            "unrounded (does not reproduce the model)",
-            list(candidates(raw, bits))[-1][1],
-        )
-        chosen = (level, candidate, float(tried[-1]["score"]))  # type: ignore[arg-type]
+        score = reproduces_model(canonical, context)[1]
+        chosen = ("unrounded (does not reproduce the model)", canonical, score)
     level, rule, score = chosen
     evidence = dict(output.evidence)
     evidence.update(
