@@ -61,11 +61,12 @@ def run_job(job: dict) -> dict:
     started = time.perf_counter()
     result: dict = {}
     if job["method"] == "w2c":
-        from w2c.frontends.causal.api import graph_from_scores, torch_threads
+        from w2c.frontends.causal.api import graph_from_scores
         from w2c.frontends.causal.data import from_array
         from w2c.frontends.causal.graph import Selection
         from w2c.frontends.causal.scores import compute_scores
         from w2c.frontends.causal.train import TrainConfig, fit
+        from w2c.threads import torch_threads
 
         with torch_threads(1):
             trained, prep = fit(

@@ -20,7 +20,7 @@ from w2c.frontends.causal.graph import (
 from w2c.frontends.causal.model import ModelConfig
 from w2c.frontends.causal.scores import Scores
 from w2c.frontends.causal.train import TrainConfig, TrainedModel, fit, prepare
-from w2c.threads import torch_threads  # noqa: F401  (re-exported for the benchmark)
+from w2c.threads import torch_threads
 
 
 def _series(
