@@ -12,6 +12,7 @@ validated names and every constant becomes a libcst node: no text is pasted into
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import black
@@ -594,7 +595,25 @@ def header_text(ir: IR, context: Context, verification: Sequence[str], fallbacks
     if context.options.numpy_twin:
         lines.append("NumPy twin: program_numpy(xs) runs program() over a batch (--numpy-twin).")
     lines += ["", *verification]
-    return "\n".join(lines)
+    return "\n".join(wrapped for line in lines for wrapped in _wrap(line))
+
+
+HEADER_WIDTH = 100  # the emitted file stays within the project's line length (ruff E501)
+
+
+def _wrap(line: str) -> list[str]:
+    """One header line as lines of at most HEADER_WIDTH, continuations indented 4 more."""
+    if len(line) <= HEADER_WIDTH:
+        return [line]
+    indent = " " * (len(line) - len(line.lstrip()))
+    return textwrap.wrap(
+        line,
+        HEADER_WIDTH,
+        initial_indent="",
+        subsequent_indent=indent + "    ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [line]
 
 
 def program_doc(ir: IR, round_feedback: bool = False) -> str:

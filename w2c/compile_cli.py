@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +11,7 @@ from typing import Annotated
 import typer
 
 from w2c.cli import app, existing_file
+from w2c.errors import InputError
 
 TaskOption = Annotated[
     str | None,
@@ -77,17 +79,16 @@ def compile_command(
 ) -> None:
     """Compile MODEL to a verified Python program (exit 1 not verified, 3 partial)."""
     from w2c.compiler import compile_model
-    from w2c.fileio import ensure_writable, write_text
-    from w2c.task_loader import load_task
+    from w2c.fileio import check_outputs, write_text
+    from w2c.task_loader import load_task, task_file
 
     existing_file(model, "model")
     target = output if output is not None else Path(f"{model.stem}.py")
-    ensure_writable(target, force)
     tests_path = target.with_name(f"test_{target.stem}.py")
-    if emit_tests:
-        ensure_writable(tests_path, force)
-    if report_html is not None:
-        ensure_writable(report_html, force)
+    outputs = [target, *([tests_path] if emit_tests else [])]
+    outputs += [report_html] if report_html is not None else []
+    inputs = [model, *filter(None, [task_file(task)])]
+    check_outputs(outputs, force, inputs)
     override = load_task(task) if task is not None else None
     progress = None if (quiet or as_json) else (lambda message: _err(f"w2c: {message}"))
     compiled = compile_model(
@@ -152,7 +153,7 @@ def verify_command(
         float | None,
         typer.Option(
             "--timeout",
-            help="Stop verifying after this many seconds (NOT VERIFIED, exit 1).",
+            help="Stop the program's calls after this many seconds in all (NOT VERIFIED, exit 1).",
         ),
     ] = None,
     as_json: JsonOption = False,
@@ -163,26 +164,18 @@ def verify_command(
     """
     from w2c.checkpoint import load
     from w2c.compiler import task_for
-    from w2c.deadline import DeadlineExceeded, deadline
-    from w2c.errors import CheckFailed
     from w2c.task_loader import load_task
+    from w2c.usercode import Budget
     from w2c.verify import load_functions, verify
 
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+        raise InputError("--timeout must be a positive number of seconds")
     existing_file(program, "program")
     checkpoint = load(model)
     resolved, source = task_for(checkpoint, load_task(task) if task is not None else None)
-    function, twin = load_functions(program)
+    function, twin = load_functions(program, Budget(timeout))
     progress = None if as_json else (lambda message: _err(f"w2c: {message}"))
-    try:
-        with deadline(timeout):
-            report = verify(
-                function, resolved, model=checkpoint.model, twin=twin, progress=progress
-            )
-    except DeadlineExceeded:
-        raise CheckFailed(
-            f"NOT VERIFIED: verification stopped after --timeout {timeout:g} s "
-            "(does the program return on every input?)"
-        ) from None
+    report = verify(function, resolved, model=checkpoint.model, twin=twin, progress=progress)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2, sort_keys=True))
     else:

@@ -1,7 +1,7 @@
 """Errors that the CLI turns into one line on stderr and a documented exit code.
 
 Exit codes (docs/cli.md): 0 success, 1 the result failed its check, 2 bad input or usage,
-3 partial result, 70 internal error.
+3 partial result, 130 interrupted (Ctrl-C), 70 internal error (a bug in w2c).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_PARTIAL = 3
+EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70
 
 
@@ -36,3 +37,18 @@ class CheckFailed(W2CError):
     """The command ran but its result failed the check it exists for."""
 
     exit_code = EXIT_CHECK_FAILED
+
+
+class UserCodeStopped(BaseException):
+    """User code (w2c.usercode) exited, hung or died, so no answer will come.
+
+    A BaseException: hypothesis and the verifier's "any Exception from the program is a finding"
+    handlers must not swallow it. The exit code is the role's: a program under verification
+    that stops is NOT VERIFIED (1); a task file that stops is bad input (2).
+    """
+
+    def __init__(self, message: str, role: str) -> None:
+        super().__init__(message)
+        self.message = " ".join(message.split())
+        self.role = role
+        self.exit_code = EXIT_CHECK_FAILED if role == "program" else EXIT_BAD_INPUT

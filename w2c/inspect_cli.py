@@ -133,9 +133,11 @@ def _domain(domain: dict[str, Any]) -> str:
     return f"reals [{domain['lo']:g},{domain['hi']:g}]"
 
 
-def write_plots(folder: Path, summary: dict[str, Any], view: Any, force: bool) -> list[Path]:
+def write_plots(
+    folder: Path, summary: dict[str, Any], view: Any, force: bool, model: Path
+) -> list[Path]:
     """Check every target, then draw and write each PNG atomically into ``folder``."""
-    from w2c.fileio import ensure_output_dir, ensure_writable, write_bytes
+    from w2c.fileio import check_outputs, ensure_output_dir, write_bytes
     from w2c.report import model_view
     from w2c.report.plots import figures
 
@@ -147,7 +149,7 @@ def write_plots(folder: Path, summary: dict[str, Any], view: Any, force: bool) -
         view.traces.values,
     )
     ensure_output_dir(folder)
-    targets = [ensure_writable(folder / name, force) for name in pngs]
+    targets = check_outputs([folder / name for name in pngs], force, inputs=[model])
     return [write_bytes(t, draw(), force) for t, draw in zip(targets, pngs.values(), strict=True)]
 
 
@@ -173,5 +175,5 @@ def inspect_command(
     seen = model_view.view(model, samples=INSPECT_SAMPLES)
     summary = summarise(model, seen)
     if plot is not None:
-        summary["plots"] = [str(p) for p in write_plots(plot, summary, seen, force)]
+        summary["plots"] = [str(p) for p in write_plots(plot, summary, seen, force, model)]
     typer.echo(json.dumps(summary, indent=2, sort_keys=True) if as_json else render_text(summary))

@@ -1,23 +1,30 @@
 """Resolve a task spec: a corpus task name, or ``FILE.py:VAR`` naming a user's Task object.
 
 Importing a user file runs its code: that is the user's own code, by their explicit choice
-(unlike a checkpoint, which is data). The file's sha256 is recorded in the task.
+(unlike a checkpoint, which is data). It runs in a child process (w2c.usercode) with a time
+limit, so an exit or a hang in it is bad input (exit 2), never w2c's verdict. The file's sha256
+is recorded in the task.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import importlib.util
-import sys
 from pathlib import Path
 
 from w2c.errors import InputError
-from w2c.tasks import Task, file_sha256, is_valid_name
+from w2c.tasks import Task, is_valid_name
+from w2c.usercode import remote_task
+
+
+def task_file(spec: str | None) -> Path | None:
+    """The file a ``FILE.py:VAR`` spec names (an input no output may replace), else None."""
+    if spec is not None and ":" in spec and spec.rsplit(":", 1)[0].endswith(".py"):
+        return Path(spec.rsplit(":", 1)[0])
+    return None
 
 
 def load_task(spec: str) -> Task:
     """``sum_last2`` -> the corpus task; ``path/to/tasks.py:my_task`` -> that file's Task."""
-    if ":" in spec and spec.rsplit(":", 1)[0].endswith(".py"):
+    if task_file(spec) is not None:
         return _load_from_file(*spec.rsplit(":", 1))
     from w2c.corpus import TASKS
 
@@ -34,23 +41,4 @@ def _load_from_file(path_text: str, variable: str) -> Task:
         raise InputError(f"task file not found: {path}")
     if not is_valid_name(variable):
         raise InputError(f"{variable!r} is not a Python variable name")
-    module_name = f"_w2c_user_task_{abs(hash(path.resolve()))}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise InputError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except InputError as exc:
-        raise InputError(f"{path}: {exc}") from None
-    except Exception as exc:  # the user's file failed to import: report it in one line
-        raise InputError(f"{path}: importing failed: {type(exc).__name__}: {exc}") from None
-    finally:
-        sys.modules.pop(module_name, None)
-    task = getattr(module, variable, None)
-    if task is None:
-        raise InputError(f"{path} has no variable {variable!r}")
-    if not isinstance(task, Task):
-        raise InputError(f"{path}:{variable} is a {type(task).__name__}, not a w2c.Task")
-    return dataclasses.replace(task, source_sha256=file_sha256(str(path)))
+    return remote_task(path, variable)

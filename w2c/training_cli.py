@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from w2c.cli import app, corpus_app
+
+if TYPE_CHECKING:
+    from w2c.tasks import Task
 
 
 def _progress_hooks(quiet: bool, total_steps: int):  # type: ignore[no-untyped-def]
@@ -85,18 +88,20 @@ def train_and_save(
     steps: int | None,
     quiet: bool,
     require_clean: bool = False,
+    loaded: Task | None = None,
 ) -> str:
-    """Train the task named by ``spec`` and save it to ``output``; returns a summary line."""
+    """Train the task named by ``spec`` (``loaded``, when the caller has it) and save it to
+    ``output``; returns a summary line."""
     import w2c
     from w2c import checkpoint
-    from w2c.fileio import ensure_writable
-    from w2c.task_loader import load_task
+    from w2c.fileio import check_outputs
+    from w2c.task_loader import load_task, task_file
     from w2c.train import recipe_for, train, training_record
 
-    task = load_task(spec)
+    check_outputs([output], force, inputs=filter(None, [task_file(spec)]))
+    task = loaded or load_task(spec)
     if not task.has_oracle:
         raise w2c.errors.InputError(f"task {task.name} has no oracle to train on")
-    ensure_writable(output, force)
     recipe = recipe_for(task)
     total = steps or recipe.settings.steps
     progress, on_attempt, on_log, on_result = _progress_hooks(quiet, total)
@@ -136,11 +141,14 @@ def train_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Train a Discrete Transformer on TASK until the hardened model is exact; save model.pt."""
-    from w2c.task_loader import load_task
+    from w2c.fileio import check_outputs
+    from w2c.task_loader import load_task, task_file
 
-    name = load_task(task).name
-    target = output if output is not None else Path(f"{name}.pt")
-    typer.echo(train_and_save(task, target, force, seed, steps, quiet))
+    if output is not None:  # refused before the task file is even imported
+        check_outputs([output], force, inputs=filter(None, [task_file(task)]))
+    loaded = load_task(task)
+    target = output if output is not None else Path(f"{loaded.name}.pt")
+    typer.echo(train_and_save(task, target, force, seed, steps, quiet, loaded=loaded))
 
 
 @corpus_app.command("train")
@@ -163,7 +171,7 @@ def corpus_train_command(
     """
     from w2c.corpus import TASKS
     from w2c.errors import CheckFailed, InputError
-    from w2c.fileio import ensure_output_dir, ensure_writable
+    from w2c.fileio import check_outputs, ensure_output_dir
 
     names = list(only) if only else sorted(TASKS)
     unknown = [n for n in names if n not in TASKS]
@@ -171,8 +179,7 @@ def corpus_train_command(
         raise InputError(f"unknown corpus task {unknown[0]!r}")
     folder = ensure_output_dir(out)
     targets = {name: folder / f"{name}.pt" for name in names}
-    for target in targets.values():  # refuse before any training, not after hours of it
-        ensure_writable(target, force)
+    check_outputs(targets.values(), force)  # refuse before any training, not after hours of it
     failed = []
     for name, target in targets.items():
         try:

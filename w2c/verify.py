@@ -11,9 +11,6 @@ that passed for each question.
 from __future__ import annotations
 
 import copy
-import hashlib
-import sys
-import types
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +23,7 @@ from w2c.errors import InputError
 from w2c.model.network import DiscreteTransformer
 from w2c.tasks import Task
 from w2c.threads import torch_threads
+from w2c.usercode import Budget, remote_program
 from w2c.verify_compare import Reference
 from w2c.verify_emit import render_test_file
 from w2c.verify_exhaustive import exhaustive_length, sweep
@@ -169,38 +167,20 @@ def verify(
 
 
 def load_program(path: str | Path) -> Callable[[Sequence[Any]], list[Any]]:
-    """Import a program file (the user's own code, run by their choice) and return ``program``."""
+    """A program file's ``program``, imported and run in a child process (w2c.usercode)."""
     return load_functions(path)[0]
 
 
 def load_functions(
-    path: str | Path,
+    path: str | Path, budget: Budget | None = None
 ) -> tuple[Callable[[Sequence[Any]], list[Any]], Callable[[np.ndarray], Any] | None]:
-    """Import a program file: its ``program`` and, when it defines one, ``program_numpy``.
+    """A program file's ``program`` and, when it defines one, ``program_numpy``.
 
-    The source is compiled in memory, so no ``__pycache__`` is written next to it.
+    The file is the user's code: it is imported and run in a child process, so an exit or a
+    hang in it ends as NOT VERIFIED (UserCodeStopped) instead of deciding w2c's exit code.
+    ``budget`` bounds the total time of every call into it (``w2c verify --timeout``).
     """
     file = Path(path)
     if not file.is_file():
         raise InputError(f"program not found: {file}")
-    try:
-        source = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{file}: cannot read the program ({type(exc).__name__})") from None
-    digest = hashlib.sha256(str(file.resolve()).encode()).hexdigest()[:16]
-    module = types.ModuleType(f"_w2c_program_{digest}")
-    module.__file__ = str(file)
-    sys.modules[module.__name__] = module  # dataclasses and pickling look modules up here
-    try:
-        exec(compile(source, str(file), "exec"), module.__dict__)
-    except SyntaxError as exc:
-        raise InputError(f"{file}: syntax error on line {exc.lineno}: {exc.msg}") from None
-    except Exception as exc:  # the program file failed to import: one line, no traceback
-        raise InputError(f"{file}: importing failed: {type(exc).__name__}: {exc}") from None
-    finally:
-        sys.modules.pop(module.__name__, None)
-    program = module.__dict__.get("program")
-    if not callable(program):
-        raise InputError(f"{file} defines no function 'program'")
-    twin = module.__dict__.get("program_numpy")
-    return program, twin if callable(twin) else None
+    return remote_program(file, budget)

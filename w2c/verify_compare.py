@@ -64,8 +64,12 @@ def run_program(
     """Call ``program`` on each sequence (all of one length): outputs[n, length] and problems.
 
     ``problems`` maps an index to (what went wrong, what came back); those rows are NaN. The
-    common case (every call returns proper numbers) is checked in one NumPy conversion.
+    common case (every call returns proper numbers) is checked in one NumPy conversion. A
+    program running in a child process (w2c.usercode) does this loop there, one batch a call.
     """
+    batch = getattr(program, "run_batch", None)
+    if batch is not None:
+        return batch(sequences, length)
     count = len(sequences)
     raws: list[object] = [None] * count
     errors: dict[int, tuple[str, object]] = {}
