@@ -9,8 +9,9 @@ w2c.fileio and never replace a file without ``force``.
 from __future__ import annotations
 
 import json
+import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,20 +19,71 @@ from typing import Any
 import numpy as np
 
 from w2c.errors import InputError
-from w2c.fileio import ensure_output_dir, ensure_writable, write_bytes, write_text
+from w2c.fileio import check_output, check_outputs, ensure_output_dir, write_bytes
 from w2c.frontends.cot import compare as _compare
 from w2c.frontends.cot import plan as _plan
 from w2c.frontends.cot.embed import Similarity
 from w2c.frontends.cot.embed import similarity as _similarity
 from w2c.frontends.cot.labels import LABELS, Labeller, RuleLabeller
-from w2c.frontends.cot.reader import DEFAULT_MAX_LINE_BYTES, ReadResult, Trace, read_traces
+from w2c.frontends.cot.reader import (
+    DEFAULT_MAX_LINE_BYTES,
+    ReadResult,
+    Trace,
+    clean_text,
+    parse_json,
+    read_traces,
+    regular_file,
+)
 from w2c.frontends.cot.segment import DEFAULT_MAX_CHARS, DEFAULT_MIN_CHARS, segment
-from w2c.frontends.cot.structure import K, Structure, TraceCounts, estimate, geometry_free_stats
+from w2c.frontends.cot.structure import (
+    K,
+    Structure,
+    TraceCounts,
+    estimate,
+    geometry_free_stats,
+    probabilities,
+)
+from w2c.limits import check_memory
 
 REPORT_FORMAT = "w2c.bonds-report/1"
 ANALYZE_FILES = ("report.json", "graph.png", "trace.html")
 COMPARE_FILES = ("compare.json", "compare.png")
 PathLike = str | os.PathLike[str]
+
+#: Limits on what flags and files may ask for (docs/bonds.md, "Limits").
+MAX_ALPHA = 1e6
+MAX_BOOTSTRAP = 100_000
+MAX_STABILITY_REPEATS = 1000
+MAX_PLANS = 1_000_000
+MAX_PLAN_LENGTH = 100_000
+MAX_PLAN_STEPS = 1_000_000  # plans x steps per plan, checked before any plan is drawn
+PLAN_STEP_BYTES = 1024  # memory per planned step (its dict, instruction and prompt line)
+MAX_COUNT = 10**15  # any count in a report.json
+PROBABILITY_TOLERANCE = 1e-6
+REPORT_MEMORY_FACTOR = 16  # bytes of memory per byte of a report.json while it is parsed
+
+
+def check_integer(value: Any, flag: str, low: int, high: int | None = None) -> int:
+    """`value` as an int in [low, high] or an InputError naming `flag`."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise InputError(f"{flag} must be an integer, not {value!r}")
+    value = int(value)
+    if value < low or (high is not None and value > high):
+        bound = f">= {low}" if high is None else f"between {low} and {high}"
+        raise InputError(f"{flag} must be {bound}, not {value}")
+    return value
+
+
+def check_number(value: Any, flag: str, low: float, high: float, low_open: bool = False) -> float:
+    """`value` as a finite float in [low, high] (or (low, high]) or an InputError."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise InputError(f"{flag} must be a number, not {value!r}")
+    number = float(value)
+    below = number <= low if low_open else number < low
+    if not math.isfinite(number) or below or number > high:
+        side = ">" if low_open else ">="
+        raise InputError(f"{flag} must be finite, {side} {low:g} and <= {high:g}, not {value}")
+    return number
 
 
 def _paths(paths: PathLike | Sequence[PathLike]) -> list[PathLike]:
@@ -102,30 +154,72 @@ class Analysis:
             trace.id, trace.source, self.steps[i], self.labels[i], trace.origin, trace.field
         )
 
-    def save(
-        self, out_dir: PathLike, force: bool = False, trace_id: str | None = None
-    ) -> list[Path]:
-        """Write report.json, graph.png and trace.html into `out_dir`."""
+    def render(self, trace_id: str | None = None) -> list[bytes]:
+        """The bytes of report.json, graph.png and trace.html, all rendered in memory."""
         from w2c.frontends.cot.render import graph_png  # noqa: PLC0415
 
-        targets = output_targets(out_dir, ANALYZE_FILES, force)
-        self.index_of(trace_id)  # fail before writing anything
-        write_text(targets[0], json.dumps(self.report(), indent=1) + "\n", force)
+        page = self.html(trace_id)  # an unknown --trace fails here, before anything is written
         picture = graph_png(
             self.structure.transitions,
             self.structure.marginals,
             f"behaviour transfer graph: {self.name}",
             self.structure.transition_counts,
         )
-        write_bytes(targets[1], picture, force)
-        write_text(targets[2], self.html(trace_id), force)
-        return targets
+        return [_json_bytes(self.report()), picture, _text_bytes(page)]
+
+    def save(
+        self, out_dir: PathLike, force: bool = False, trace_id: str | None = None
+    ) -> list[Path]:
+        """Write report.json, graph.png and trace.html into `out_dir` (all or nothing)."""
+        targets = output_targets(out_dir, ANALYZE_FILES, force, self.read.paths)
+        return write_outputs(out_dir, targets, self.render(trace_id), force)
 
 
-def output_targets(out_dir: PathLike, names: Sequence[str], force: bool) -> list[Path]:
-    """Create `out_dir` if needed and check each output file can be written (exit 2 if not)."""
-    folder = ensure_output_dir(out_dir)
-    return [ensure_writable(folder / name, force) for name in names]
+def _json_bytes(document: Any) -> bytes:
+    # ensure_ascii keeps the file ASCII; allow_nan=False: a NaN would make the file invalid JSON
+    return (json.dumps(document, indent=1, allow_nan=False) + "\n").encode("ascii")
+
+
+def _text_bytes(text: str) -> bytes:
+    return clean_text(text).encode("utf-8")
+
+
+def output_targets(
+    out_dir: PathLike, names: Sequence[str], force: bool, inputs: Sequence[PathLike] = ()
+) -> list[Path]:
+    """Check every output file of a command before any work (exit 2 if one cannot be written).
+
+    Nothing is created here: a missing `out_dir` is made by :func:`write_outputs`, after every
+    output has been rendered, so a failed run leaves no empty folder behind.
+    """
+    folder = Path(out_dir)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"output path exists and is not a folder: {clean_text(str(folder))}")
+    targets = [folder / name for name in names]
+    if not folder.exists():
+        check_output(folder, False, inputs)  # its parent exists and takes a new entry
+        return targets  # a new folder holds no file yet: nothing to clobber or confuse
+    return check_outputs(targets, force, inputs)
+
+
+def write_outputs(
+    out_dir: PathLike | None, targets: Sequence[Path], blobs: Sequence[bytes], force: bool
+) -> list[Path]:
+    """Write already-rendered outputs; files this call created are removed if a later one fails."""
+    if out_dir is not None:
+        ensure_output_dir(out_dir)
+    created: list[Path] = []
+    try:
+        for target, blob in zip(targets, blobs, strict=True):
+            existed = target.exists()
+            write_bytes(target, blob, force)
+            if not existed:
+                created.append(target)
+    except BaseException:
+        for path in created:
+            path.unlink(missing_ok=True)
+        raise
+    return list(targets)
 
 
 def analyze(
@@ -142,9 +236,10 @@ def analyze(
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
 ) -> Analysis:
     """Read, segment and label JSONL traces and estimate the corpus structure."""
-    if alpha < 0:
-        raise InputError("--alpha must be >= 0")
-    if min_chars < 0 or max_chars < max(1, min_chars):
+    alpha = check_number(alpha, "--alpha", 0.0, MAX_ALPHA)
+    min_chars = check_integer(min_chars, "--min-chars", 0)
+    max_chars = check_integer(max_chars, "--max-chars", 1)
+    if max_chars < min_chars:
         raise InputError("need 0 <= --min-chars <= --max-chars")
     labeller = labeller or RuleLabeller()
     similarity = similarity or _similarity(embed)
@@ -153,12 +248,20 @@ def analyze(
     for trace in read.traces:
         steps = segment(trace.source, trace.start, trace.end, min_chars, max_chars)
         texts = [trace.source[a:b] for a, b in steps]
+        # the similarity matrix is steps x steps; refuse a trace whose matrix cannot fit
+        check_memory(
+            8.0 * 3 * len(texts) ** 2,
+            f"{trace.origin}: the step-similarity matrix of {len(texts)} steps",
+        )
         labels = labeller.label_trace(texts)
         if len(labels) != len(texts) or any(b not in LABELS for b in labels):
             raise InputError(f"labeller {labeller.name} returned bad labels for {trace.id}")
         all_steps.append(steps)
         all_labels.append(labels)
-        matrices.append(similarity.matrix(texts))
+        try:
+            matrices.append(similarity.matrix(texts))
+        except InputError as exc:
+            raise InputError(f"{trace.origin}: {exc}") from None
     settings = {
         "labeller": labeller.name,
         "similarity": similarity.name,
@@ -206,19 +309,19 @@ class Comparison:
             **self.result,
         }
 
-    def save(self, out_dir: PathLike, force: bool = False) -> list[Path]:
-        """Write compare.json and compare.png into `out_dir`."""
+    def render(self) -> list[bytes]:
+        """The bytes of compare.json and compare.png, rendered in memory."""
         from w2c.frontends.cot.render import comparison_png  # noqa: PLC0415
 
-        targets = output_targets(out_dir, COMPARE_FILES, force)
         report = self.report()
-        write_text(targets[0], json.dumps(report, indent=1) + "\n", force)
-        write_bytes(
-            targets[1],
-            comparison_png(report["a"], report["b"], report, (self.a.name, self.b.name)),
-            force,
-        )
-        return targets
+        names = (clean_text(self.a.name), clean_text(self.b.name))
+        return [_json_bytes(report), comparison_png(report["a"], report["b"], report, names)]
+
+    def save(self, out_dir: PathLike, force: bool = False) -> list[Path]:
+        """Write compare.json and compare.png into `out_dir` (all or nothing)."""
+        inputs = [*self.a.read.paths, *self.b.read.paths]
+        targets = output_targets(out_dir, COMPARE_FILES, force, inputs)
+        return write_outputs(out_dir, targets, self.render(), force)
 
 
 def compare(
@@ -231,12 +334,18 @@ def compare(
     **analyze_options: Any,
 ) -> Comparison:
     """Compare two corpora (paths, or Analysis objects from `analyze`)."""
-    if bootstrap < 0:
-        raise InputError("--bootstrap must be >= 0")
+    bootstrap = check_integer(bootstrap, "--bootstrap", 0, MAX_BOOTSTRAP)
+    seed = check_integer(seed, "--seed", 0)
+    stability_repeats = check_integer(
+        stability_repeats, "stability_repeats", 1, MAX_STABILITY_REPEATS
+    )
     first = a if isinstance(a, Analysis) else analyze(a, **analyze_options)
     second = b if isinstance(b, Analysis) else analyze(b, **analyze_options)
     if first.structure.alpha != second.structure.alpha:
         raise InputError("both analyses need the same alpha")
+    traces = first.structure.counts.n + second.structure.counts.n
+    # a bootstrap chunk holds 100 resampled weight vectors per corpus; each sample keeps 5 metrics
+    check_memory(8.0 * (100 * traces * 2 + bootstrap * 5), f"--bootstrap {bootstrap}")
     result = _compare.compare_structures(
         first.structure,
         second.structure,
@@ -247,26 +356,136 @@ def compare(
     return Comparison(first, second, result)
 
 
-def _from_report(path: Path) -> tuple[Structure, list[int]]:
-    """Structure and trace lengths from a saved report.json (no re-labelling needed)."""
+def _fail(path: Path, why: str) -> InputError:
+    return InputError(f"{clean_text(str(path))} is not a w2c bonds report.json ({why})")
+
+
+def _count(value: Any, where: str, path: Path) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise _fail(path, f"{where} must be an integer count in [0, {MAX_COUNT}], not {value!r}")
+    return value
+
+
+def _keyed(value: Any, where: str, path: Path) -> dict[str, Any]:
+    if not isinstance(value, dict) or set(value) != set(LABELS):
+        shown = sorted(value) if isinstance(value, dict) else type(value).__name__
+        raise _fail(path, f"{where} must have exactly the labels {', '.join(LABELS)} ({shown})")
+    return value
+
+
+def _distribution(value: Any, where: str, path: Path) -> np.ndarray:
+    row = _keyed(value, where, path)
+    numbers = []
+    for b in LABELS:
+        x = row[b]
+        if isinstance(x, bool) or not isinstance(x, int | float) or not 0 <= x <= 1:
+            raise _fail(path, f"{where}.{b} must be a probability in [0, 1], not {x!r}")
+        numbers.append(float(x))
+    if abs(sum(numbers) - 1.0) > PROBABILITY_TOLERANCE:
+        raise _fail(path, f"{where} sums to {sum(numbers)!r}, not 1")
+    return np.array(numbers)
+
+
+def _histogram(value: Any, path: Path) -> dict[int, int]:
+    if not isinstance(value, dict) or not value:
+        raise _fail(path, "length_histogram must be a non-empty object")
+    histogram: dict[int, int] = {}
+    for key, c in value.items():
+        if not (isinstance(key, str) and key.isascii() and key.isdigit() and len(key) <= 7):
+            raise _fail(path, f"length_histogram key {key!r} is not a step count")
+        length = int(key)
+        if not 1 <= length <= MAX_PLAN_LENGTH:
+            raise _fail(path, f"length_histogram length {length} is not in [1, {MAX_PLAN_LENGTH}]")
+        histogram[length] = _count(c, f"length_histogram[{key!r}]", path)
+    return histogram
+
+
+def _from_report(path: Path) -> tuple[Structure, dict[int, int]]:
+    """Structure and trace-length histogram from a saved report.json, validated field by field.
+
+    Only counts feed the plan; the probabilities must agree with them, so a hand-edited or
+    truncated report is refused in one line instead of steering the walk somewhere undefined.
+    """
     try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-        transitions = np.array(
-            [[report["transition_counts"][a][b] for b in LABELS] for a in LABELS]
+        size = regular_file(path, "file")
+    except InputError as exc:
+        raise _fail(path, str(exc).split(":")[0]) from None
+    check_memory(float(size) * REPORT_MEMORY_FACTOR, f"the {size}-byte report {path.name}")
+    try:
+        report = parse_json(path.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise _fail(path, exc.strerror or str(exc)) from None
+    except UnicodeDecodeError:
+        raise _fail(path, "not UTF-8 text") from None
+    except ValueError as exc:
+        raise _fail(path, str(exc)) from None
+    if not isinstance(report, dict):
+        raise _fail(path, "not a JSON object")
+    if report.get("format") != REPORT_FORMAT:
+        raise _fail(path, f"format is {report.get('format')!r}, not {REPORT_FORMAT!r}")
+    missing = [
+        k
+        for k in (
+            "alpha",
+            "summary",
+            "label_counts",
+            "transition_counts",
+            "initial_counts",
+            "marginals",
+            "transitions",
+            "initial",
+            "length_histogram",
         )
-        first = np.array([report["initial_counts"][b] for b in LABELS])
-        labels = np.array([report["label_counts"][b] for b in LABELS])
-        lengths = [int(n) for n, c in report["length_histogram"].items() for _ in range(int(c))]
-        alpha = float(report["alpha"])
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{path} is not a w2c bonds report.json ({exc})") from None
+        if k not in report
+    ]
+    if missing:
+        raise _fail(path, f"missing {', '.join(missing)}")
+    alpha = report["alpha"]
+    if (
+        isinstance(alpha, bool)
+        or not isinstance(alpha, int | float)
+        or not (math.isfinite(alpha) and 0 <= alpha <= MAX_ALPHA)
+    ):
+        raise _fail(path, f"alpha must be a finite number in [0, {MAX_ALPHA:g}], not {alpha!r}")
+    summary = report["summary"]
+    if not isinstance(summary, dict):
+        raise _fail(path, "summary must be an object")
+    n_traces = _count(summary.get("traces"), "summary.traces", path)
+    n_steps = _count(summary.get("steps"), "summary.steps", path)
+    label_row = _keyed(report["label_counts"], "label_counts", path)
+    labels = np.array([_count(label_row[b], f"label_counts.{b}", path) for b in LABELS])
+    first_row = _keyed(report["initial_counts"], "initial_counts", path)
+    first = np.array([_count(first_row[b], f"initial_counts.{b}", path) for b in LABELS])
+    table = _keyed(report["transition_counts"], "transition_counts", path)
+    transitions = np.zeros((K, K), dtype=np.int64)
+    for i, a in enumerate(LABELS):
+        row = _keyed(table[a], f"transition_counts.{a}", path)
+        for j, b in enumerate(LABELS):
+            transitions[i, j] = _count(row[b], f"transition_counts.{a}.{b}", path)
+    histogram = _histogram(report["length_histogram"], path)
+    # the counts must describe one corpus: n traces of the histogram's lengths
+    if sum(histogram.values()) != n_traces or n_traces < 1:
+        raise _fail(path, "length_histogram does not add up to summary.traces (>= 1)")
+    if sum(n * c for n, c in histogram.items()) != n_steps or labels.sum() != n_steps:
+        raise _fail(path, "label_counts and length_histogram do not add up to summary.steps")
+    if first.sum() != n_traces or transitions.sum() != n_steps - n_traces:
+        raise _fail(path, "initial_counts or transition_counts do not match the trace counts")
+    expected = probabilities(transitions.reshape(K * K), float(alpha))
+    rows = _keyed(report["transitions"], "transitions", path)
+    for i, a in enumerate(LABELS):
+        row = _distribution(rows[a], f"transitions.{a}", path)
+        if np.abs(row - expected[i]).max() > PROBABILITY_TOLERANCE:
+            raise _fail(path, f"transitions.{a} does not match transition_counts and alpha")
+    for key, counts in (("marginals", labels), ("initial", first)):
+        if np.abs(_distribution(report[key], key, path) - counts / counts.sum()).max() > 1e-6:
+            raise _fail(path, f"{key} does not match {key.replace('marginals', 'label')}_counts")
     counts = TraceCounts(
         transitions.reshape(1, K * K),
         labels.reshape(1, K),
         first.reshape(1, K),
         np.array([labels.sum()]),
     )
-    return Structure(counts, alpha), lengths
+    return Structure(counts, float(alpha)), histogram
 
 
 def plan(
@@ -279,12 +498,15 @@ def plan(
     **analyze_options: Any,
 ) -> list[dict[str, Any]]:
     """`n` synthesis plans drawn from a corpus (paths or Analysis) or a saved report.json."""
-    if n < 1:
-        raise InputError("-n must be >= 1")
-    if length is not None and length < 1:
-        raise InputError("--length must be >= 1")
+    n = check_integer(n, "-n", 1, MAX_PLANS)
+    seed = check_integer(seed, "--seed", 0)
+    if length is not None:
+        length = check_integer(length, "--length", 1, MAX_PLAN_LENGTH)
     if start is not None and start not in LABELS:
         raise InputError(f"--start must be one of {', '.join(LABELS)}")
+    if length is not None:
+        _check_plan_work(n, length)
+    lengths: Sequence[int] | Mapping[int, int]
     if isinstance(source, Analysis):
         structure, lengths = source.structure, [len(s) for s in source.labels]
     else:
@@ -294,12 +516,25 @@ def plan(
         else:
             analysis = analyze(paths, **analyze_options)
             structure, lengths = analysis.structure, [len(s) for s in analysis.labels]
+    if length is None:
+        longest = max(lengths) if lengths else 1
+        _check_plan_work(n, min(longest, MAX_PLAN_LENGTH))
     rng = np.random.default_rng(seed)
     walks = _plan.walk(structure, lengths, n, rng, start, length)
     return [_plan.render_plan(i, w) for i, w in enumerate(walks)]
 
 
+def _check_plan_work(n: int, longest: int) -> None:
+    """Refuse plans whose total steps (n x the longest plan) exceed the documented bound."""
+    if n * longest > MAX_PLAN_STEPS:
+        raise InputError(
+            f"{n} plans of up to {longest} steps would be {n * longest} steps, more than the "
+            f"limit of {MAX_PLAN_STEPS}; lower -n or --length"
+        )
+    check_memory(float(n * longest) * PLAN_STEP_BYTES, f"{n} plans of up to {longest} steps")
+
+
 def write_plans(plans: Sequence[dict[str, Any]], path: PathLike, force: bool = False) -> Path:
     """Write plans as JSONL, atomically."""
     text = "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in plans)
-    return write_text(path, text, force)
+    return write_bytes(path, _text_bytes(text), force)

@@ -61,6 +61,11 @@ def _analyze_options(
 ) -> dict[str, Any]:
     """Keyword arguments for api.analyze from the shared command-line options."""
     from w2c.errors import InputError
+    from w2c.frontends.cot.api import check_number
+    from w2c.frontends.cot.reader import check_line_limit
+
+    check_number(alpha, "--alpha", 0.0, 1e6)
+    check_line_limit(max_line_bytes)
 
     options: dict[str, Any] = {
         "field": field,
@@ -76,6 +81,7 @@ def _analyze_options(
 
         if not llm_url or not llm_model:
             raise InputError("--labeller llm needs --llm-url and --llm-model")
+        llm_timeout = check_number(llm_timeout, "--llm-timeout", 0.0, 3600.0, low_open=True)
         cache = llm_cache or Path(
             os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"), "w2c", "bonds-llm"
         )
@@ -183,11 +189,12 @@ def analyze_command(
     from w2c.frontends.cot import api
 
     options = corpus or {}
-    if out is not None:
-        api.output_targets(out, api.ANALYZE_FILES, force)
+    targets = api.output_targets(out, api.ANALYZE_FILES, force, files) if out else []
     analysis = api.analyze(files, **options)
     report = analysis.report()
-    written = analysis.save(out, force, trace) if out is not None else []
+    # every output is rendered before the first is written: a failure leaves none behind
+    blobs = analysis.render(trace) if out is not None else []
+    written = api.write_outputs(out, targets, blobs, force) if out is not None else []
     _echo_skipped(report["skipped"])
     if json_out:
         typer.echo(json.dumps(report))
@@ -222,13 +229,17 @@ def compare_command(
     from w2c.frontends.cot import api
 
     options = corpus or {}
-    if out is not None:
-        api.output_targets(out, api.COMPARE_FILES, force)
+    if min_r is not None:
+        api.check_number(min_r, "--min-r", -1.0, 1.0)
+    api.check_integer(bootstrap, "--bootstrap", 0, api.MAX_BOOTSTRAP)
+    api.check_integer(seed, "--seed", 0)
+    targets = api.output_targets(out, api.COMPARE_FILES, force, [first, second]) if out else []
     corpus_a = api.analyze(first, **options)
     corpus_b = api.analyze(second, **{**options, "field": field_b or options["field"]})
     comparison = api.compare(corpus_a, corpus_b, bootstrap=bootstrap, seed=seed)
     report = comparison.report()
-    written = comparison.save(out, force) if out is not None else []
+    blobs = comparison.render() if out is not None else []
+    written = api.write_outputs(out, targets, blobs, force) if out is not None else []
     for side in ("a", "b"):
         _echo_skipped(report[side]["skipped"])
     r = report["metrics"]["pearson"]
@@ -286,11 +297,11 @@ def plan_command(
     corpus: dict[str, Any] | None = None,
 ) -> None:
     """Draw synthesis plans (behaviour sequences + instructions) from a corpus's graph."""
-    from w2c.fileio import ensure_writable
+    from w2c.fileio import check_outputs
     from w2c.frontends.cot import api
 
     if out is not None:
-        ensure_writable(out, force)
+        check_outputs([out], force, inputs=sources)  # never over one of its own --from files
     plans = api.plan(sources, n, seed=seed, start=start, length=length, **(corpus or {}))
     if out is None:
         for item in plans:

@@ -18,6 +18,7 @@ import numpy as np
 
 from w2c.errors import InputError
 from w2c.frontends.cot.labels import content
+from w2c.limits import check_memory
 
 
 class Similarity(Protocol):
@@ -39,6 +40,11 @@ class LexicalSimilarity:
         for bag in bags:
             for token in bag:
                 vocabulary.setdefault(token, len(vocabulary))
+        # one dense row per step, then steps x steps products: check before allocating
+        check_memory(
+            8.0 * len(bags) * (max(1, len(vocabulary)) + 2 * len(bags)),
+            f"the similarity of {len(bags)} steps over {len(vocabulary)} distinct words",
+        )
         vectors = np.zeros((len(bags), max(1, len(vocabulary))))
         for row, bag in enumerate(bags):
             vectors[row, [vocabulary[t] for t in bag]] = 1.0

@@ -9,7 +9,8 @@ a synthetic long chain of thought; that realisation is outside w2c.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import bisect
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -35,28 +36,55 @@ HEADER = (
 
 def walk(
     structure: Structure,
-    lengths: Sequence[int],
+    lengths: Sequence[int] | Mapping[int, int],
     count: int,
     rng: np.random.Generator,
     start: str | None = None,
     length: int | None = None,
 ) -> list[list[str]]:
-    """`count` behaviour sequences sampled from the chain (seeded by `rng`)."""
+    """`count` behaviour sequences sampled from the chain (seeded by `rng`).
+
+    `lengths` is the corpus's trace lengths, one per trace, or a histogram {length: traces}
+    (a report's, never expanded into a list). Draws are those of ``rng.choice`` (one uniform
+    integer per plan length, one uniform float per behaviour) made without its per-call
+    overhead, so the same seed gives the same plans as before.
+    """
     if start is not None and start not in INDEX:
         raise ValueError(f"start must be one of {', '.join(LABELS)}")
-    p = structure.transitions
-    initial = structure.initial
-    pool = np.asarray([n for n in lengths if n > 0] or [1])
+    pairs = lengths.items() if isinstance(lengths, Mapping) else ((n, 1) for n in lengths)
+    values, cumulative, total = [], [], 0
+    for n, c in pairs:
+        if n > 0 and c > 0:
+            total += int(c)
+            values.append(int(n))
+            cumulative.append(total)
+    if not values:
+        values, cumulative, total = [1], [1], 1
+    rows = [_cdf(row) for row in structure.transitions]
+    initial = _cdf(structure.initial)
     plans = []
     for _ in range(count):
-        steps = length if length is not None else int(rng.choice(pool))
-        state = INDEX[start] if start is not None else int(rng.choice(len(LABELS), p=initial))
+        if length is not None:
+            steps = length
+        else:
+            steps = values[bisect.bisect_right(cumulative, int(rng.integers(0, total)))]
+        state = INDEX[start] if start is not None else bisect.bisect_right(initial, rng.random())
         sequence = [state]
         for _ in range(steps - 1):
-            state = int(rng.choice(len(LABELS), p=p[state]))
+            state = bisect.bisect_right(rows[state], rng.random())
             sequence.append(state)
         plans.append([LABELS[i] for i in sequence])
     return plans
+
+
+def _cdf(p: np.ndarray) -> list[float]:
+    """The cumulative distribution numpy's Generator.choice searches (normalised by its end)."""
+    p = np.asarray(p, dtype=float)
+    if p.shape != (len(LABELS),) or not np.isfinite(p).all() or (p < 0).any() or p.sum() <= 0:
+        raise ValueError("behaviour probabilities must be finite, non-negative, not all zero")
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return cdf.tolist()
 
 
 def render_plan(index: int, behaviours: Sequence[str]) -> dict:

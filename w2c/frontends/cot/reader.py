@@ -11,17 +11,27 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from w2c.errors import InputError
+from w2c.limits import check_memory
 
 #: Fields tried, in order, when ``--field`` is not given.
 DEFAULT_FIELDS = ("reasoning_content", "reasoning", "thinking", "text", "messages", "conversations")
 #: A line longer than this is refused (or skipped): JSONL traces are kilobytes, not gigabytes.
 DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
+#: Bytes of memory one accepted line may take while it is read and parsed (the raw bytes, the
+#: decoded line and the parsed strings, each up to 4 bytes per character): checked against the
+#: memory budget for --max-line-bytes before anything is read.
+LINE_MEMORY_FACTOR = 12
+#: Bytes of memory per byte of input held for the whole run (each trace's source string).
+CORPUS_MEMORY_FACTOR = 4
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _ASSISTANT_ROLES = {"assistant", "gpt", "model", "bot", "chatbot"}
 _REASONING_KEYS = ("reasoning_content", "reasoning", "thinking")
@@ -56,6 +66,16 @@ class ReadResult:
     traces: list[Trace] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
+    paths: list[Path] = field(default_factory=list)  # the files as given (outputs must differ)
+
+
+def clean_text(text: str) -> str:
+    """`text` with every lone surrogate replaced by U+FFFD, one code point for one.
+
+    JSON's ``\\ud800`` escapes (and undecodable file names) give Python strings that UTF-8
+    cannot encode; replacing each such code point by U+FFFD keeps every offset unchanged.
+    """
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def reasoning_span(source: str) -> tuple[int, int]:
@@ -155,15 +175,66 @@ def _lines(path: Path, max_line_bytes: int) -> Iterator[tuple[int, bytes | None]
             yield number, raw
 
 
+def regular_file(path: Path, what: str) -> int:
+    """The size of `path`, an existing regular file (a FIFO or device would block or never end)."""
+    shown = clean_text(str(path))
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise InputError(f"{what} not found: {shown}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {shown}: {exc.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{what} is a folder, not a file: {shown}")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{what} is not a regular file (FIFO, device or socket): {shown}")
+    return info.st_size
+
+
 def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise InputError(f"trace file not found: {path}")
-    if not path.is_file():
-        raise InputError(f"trace file is not a file: {path}")
-    with path.open("rb") as handle:
-        head = handle.read(8192)
+    regular_file(path, "trace file")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8192)
+    except OSError as exc:
+        raise InputError(
+            f"cannot read trace file {clean_text(str(path))}: {exc.strerror}"
+        ) from None
     if b"\x00" in head:
-        raise InputError(f"{path} is a binary file, not JSONL text")
+        raise InputError(f"{clean_text(str(path))} is a binary file, not JSONL text")
+
+
+def parse_json(text: str) -> Any:
+    """json.loads that reports nesting too deep for the parser as a ValueError, like bad JSON."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg})") from None
+    except RecursionError:
+        raise ValueError("not JSON it can parse (nested too deeply)") from None
+    except ValueError:  # Python refuses integers of more than 4300 digits
+        raise ValueError("not JSON it can parse (a number with too many digits)") from None
+
+
+def _trace_id(value: Any, default: str) -> str:
+    """A line's `id` (a string or an integer, not a bool), else `default`."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # json refuses integers too long to print, so this cannot fail
+    return default
+
+
+def check_line_limit(max_line_bytes: int) -> None:
+    """--max-line-bytes must be positive and its worst-case line must fit the memory budget."""
+    if isinstance(max_line_bytes, bool) or not isinstance(max_line_bytes, int):
+        raise InputError("--max-line-bytes must be an integer")
+    if max_line_bytes < 1:
+        raise InputError("--max-line-bytes must be >= 1")
+    check_memory(
+        float(max_line_bytes) * LINE_MEMORY_FACTOR,
+        f"a JSONL line of --max-line-bytes {max_line_bytes}",
+    )
 
 
 def read_file(
@@ -175,7 +246,9 @@ def read_file(
 ) -> ReadResult:
     """Read one JSONL file of traces into `result` (a new one by default)."""
     path = Path(path)
+    shown = clean_text(str(path))
     result = result if result is not None else ReadResult()
+    check_line_limit(max_line_bytes)
     _check_file(path)
     before_traces, before_skipped = len(result.traces), len(result.skipped)
     seen_content = False
@@ -187,39 +260,39 @@ def read_file(
                 line = raw.decode("utf-8")
             except UnicodeDecodeError:
                 raise ValueError("not UTF-8 text") from None
+            if number == 1:
+                line = line.removeprefix("\ufeff")  # a byte-order mark some editors write
             if not line.strip():
                 continue
             seen_content = True
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"not JSON ({exc.msg})") from None
+            obj = parse_json(line)
             source, where = extract(obj, field_path)
+            source, where = clean_text(source), clean_text(where)
             start, end = reasoning_span(source)
             if not source[start:end].strip():
                 raise ValueError(f"trace in {where} is empty")
         except ValueError as exc:
             seen_content = True
             if not skip_bad:
-                raise InputError(f"{path}:{number}: {exc} (--skip-bad skips such lines)") from None
-            result.skipped.append({"path": str(path), "line": number, "reason": str(exc)})
+                raise InputError(f"{shown}:{number}: {exc} (--skip-bad skips such lines)") from None
+            result.skipped.append({"path": shown, "line": number, "reason": clean_text(str(exc))})
             continue
-        ident = obj.get("id") if isinstance(obj.get("id"), str | int) else None
         result.traces.append(
             Trace(
-                id=str(ident) if ident is not None else f"{path.stem}:{number}",
+                id=_trace_id(obj.get("id"), f"{clean_text(path.stem)}:{number}"),
                 source=source,
                 start=start,
                 end=end,
-                origin=f"{path}:{number}",
+                origin=f"{shown}:{number}",
                 field=where,
             )
         )
     if not seen_content:
-        raise InputError(f"{path} is empty (no JSONL lines)")
+        raise InputError(f"{shown} is empty (no JSONL lines)")
     count = len(result.traces) - before_traces
     skipped = len(result.skipped) - before_skipped
-    result.files.append({"path": str(path), "traces": count, "skipped": skipped})
+    result.files.append({"path": shown, "traces": count, "skipped": skipped})
+    result.paths.append(path)
     return result
 
 
@@ -232,6 +305,14 @@ def read_traces(
     """Read several JSONL files as one corpus; fails if no trace at all survives."""
     if not paths:
         raise InputError("no trace file given")
+    check_line_limit(max_line_bytes)
+    sizes = []
+    for path in paths:
+        sizes.append(regular_file(Path(path), "trace file"))
+    check_memory(
+        float(sum(sizes)) * CORPUS_MEMORY_FACTOR,
+        f"the trace files' {sum(sizes)} bytes (a corpus is held in memory)",
+    )
     result = ReadResult()
     for path in paths:
         read_file(path, field_path, skip_bad, max_line_bytes, result)
