@@ -7,6 +7,7 @@ against a freshly built model before any weight is used, and the first problem i
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,21 @@ from typing import Any
 import numpy as np
 import torch
 
-from w2c.errors import CheckpointError
-from w2c.frontends.causal.model import CausalTransformer, ModelConfig
-from w2c.frontends.causal.train import TrainConfig, TrainedModel, config_dict
+from w2c.errors import CheckpointError, InputError
+from w2c.frontends.causal.model import (
+    CausalTransformer,
+    ModelConfig,
+    config_problem,
+    model_bytes,
+    state_shapes,
+)
+from w2c.frontends.causal.train import (
+    TrainConfig,
+    TrainedModel,
+    config_dict,
+    train_config_problem,
+)
+from w2c.limits import check_memory
 from w2c.tasks import is_valid_name
 
 FORMAT_NAME = "w2c.causal-transformer"
@@ -32,15 +45,6 @@ KEYS = {
     "regime_labels",
     "training",
     "w2c_version",
-}
-LIMITS = {
-    "n_vars": (2, 10_000),
-    "max_lag": (1, 10_000),
-    "n_regimes": (0, 100_000),
-    "d_model": (1, 4096),
-    "n_heads": (1, 64),
-    "n_layers": (1, 64),
-    "d_ff": (1, 16384),
 }
 
 
@@ -66,12 +70,21 @@ def to_dict(trained: TrainedModel) -> dict[str, Any]:
     }
 
 
+def to_bytes(trained: TrainedModel) -> bytes:
+    """The checkpoint file's bytes, re-read through the loader's own checks first: what w2c
+    writes is always something ``load`` accepts."""
+    buffer = io.BytesIO()
+    torch.save(to_dict(trained), buffer)
+    data = buffer.getvalue()
+    from_dict(torch.load(io.BytesIO(data), map_location="cpu", weights_only=True), "model")
+    return data
+
+
 def save(trained: TrainedModel, path: str | Path, force: bool = False) -> Path:
     """Write atomically (never over an existing file without force)."""
-    from w2c.fileio import write_with
+    from w2c.fileio import write_bytes
 
-    obj = to_dict(trained)
-    return write_with(path, lambda handle: torch.save(obj, handle), force)
+    return write_bytes(path, to_bytes(trained), force)
 
 
 def _fail(where: str, message: str) -> None:
@@ -99,64 +112,89 @@ def _check_format(obj: Any, where: str) -> None:
 
 
 def _check_config(raw: Any, where: str) -> ModelConfig:
-    if not isinstance(raw, dict) or set(raw) != set(LIMITS):
-        _fail(where, f"config must have exactly the fields {sorted(LIMITS)}")
-    for key, (low, high) in LIMITS.items():
-        if not _int(raw[key]) or not low <= raw[key] <= high:
-            _fail(where, f"config {key} must be an integer in [{low}, {high}]")
-    if raw["d_model"] % raw["n_heads"]:
-        _fail(where, "config d_model must be a multiple of n_heads")
-    return ModelConfig(**raw)
+    """Every field within the documented LIMITS, and the model they describe within the memory
+    budget, before anything is built."""
+    problem = config_problem(raw) if isinstance(raw, dict) else "config must be a dict"
+    if problem is not None:
+        _fail(where, problem)
+    cfg = ModelConfig(**raw)
+    try:
+        check_memory(
+            model_bytes(cfg),
+            f"{where}: the model its config declares (d_model {cfg.d_model} x "
+            f"{cfg.n_layers} layers, d_ff {cfg.d_ff}, {cfg.n_vars} variables x lag {cfg.max_lag})",
+        )
+    except InputError as exc:
+        raise CheckpointError(str(exc)) from None
+    return cfg
 
 
-def _check_state(model: CausalTransformer, state: Any, where: str) -> None:
-    expected = model.state_dict()
+def _tensor(value: Any, name: str, dtype: torch.dtype, shape: tuple[int, ...], where: str) -> None:
+    """A plain dense CPU tensor of exactly this dtype and shape, holding only finite values.
+
+    The layout, device, dtype and shape are checked before anything reads the values: a sparse
+    or meta tensor, or a stride-0 expanded one that claims billions of elements, is refused
+    before torch.isfinite could allocate for it.
+    """
+    if not isinstance(value, torch.Tensor):
+        _fail(where, f"{name} must be a tensor, got {type(value).__name__}")
+    if value.layout != torch.strided or value.is_meta or value.device.type != "cpu":
+        _fail(where, f"{name} must be a dense CPU tensor (layout {value.layout}, {value.device})")
+    if value.dtype != dtype:
+        _fail(where, f"{name} must be a {dtype} tensor of shape {list(shape)}, got {value.dtype}")
+    if tuple(value.shape) != shape:
+        _fail(where, f"{name} has shape {list(value.shape)}, expected {list(shape)}")
+    if value.numel() != int(np.prod(shape, dtype=np.float64)):  # pragma: no cover - same shape
+        _fail(where, f"{name} has the wrong number of elements")
+    if not bool(torch.isfinite(value).all()):
+        _fail(where, f"{name} holds non-finite values")
+
+
+def _check_state(cfg: ModelConfig, state: Any, where: str) -> None:
+    """Names, layouts, dtypes, shapes and values, against the shapes the config implies."""
+    expected = state_shapes(cfg)
     if not isinstance(state, dict) or set(state) != set(expected):
-        _fail(where, "state_dict does not match the model its config describes")
-    for name, ref in expected.items():
-        value = state[name]
-        if not isinstance(value, torch.Tensor) or value.dtype != ref.dtype:
-            _fail(where, f"state_dict[{name!r}] must be a {ref.dtype} tensor")
-        if value.shape != ref.shape:
-            _fail(
-                where,
-                f"state_dict[{name!r}] has shape {list(value.shape)}, expected {list(ref.shape)}",
-            )
-        if not torch.isfinite(value).all():
-            _fail(where, f"state_dict[{name!r}] holds non-finite values")
+        extra = sorted(map(str, set(state) - set(expected))) if isinstance(state, dict) else []
+        missing = sorted(set(expected) - set(state)) if isinstance(state, dict) else []
+        _fail(
+            where,
+            "state_dict does not match the model its config describes "
+            f"(unexpected {extra[:3]}, missing {missing[:3]})",
+        )
+    for name, shape in expected.items():
+        _tensor(state[name], f"state_dict[{name!r}]", torch.float32, shape, where)
 
 
 def _vector(obj: dict[str, Any], key: str, n: int, where: str) -> np.ndarray:
-    value = obj[key]
-    if not isinstance(value, torch.Tensor) or value.dtype != torch.float64 or value.shape != (n,):
-        _fail(where, f"{key} must be a float64 tensor of shape [{n}]")
-    array = value.numpy().copy()
-    if not np.all(np.isfinite(array)):
-        _fail(where, f"{key} holds non-finite values")
-    return array
+    _tensor(obj[key], key, torch.float64, (n,), where)
+    return obj[key].numpy().copy()
+
+
+def _finite_float(value: Any) -> bool:
+    return isinstance(value, float) and np.isfinite(value)
 
 
 def _check_training(raw: Any, where: str) -> tuple[TrainConfig, dict[str, Any]]:
     fields = set(TrainConfig.__dataclass_fields__)
     if not isinstance(raw, dict) or not fields | {"best_epoch", "seconds", "history"} == set(raw):
         _fail(where, "training must hold the training settings, best_epoch, seconds, history")
-    defaults = TrainConfig()
-    for key in fields:
-        kind = type(getattr(defaults, key))
-        if type(raw[key]) is not kind or (kind is float and not np.isfinite(raw[key])):
-            _fail(where, f"training setting {key} must be a finite {kind.__name__}")
+    problem = train_config_problem(raw)
+    if problem is not None:
+        _fail(where, problem)
     config = TrainConfig(**{key: raw[key] for key in fields})
     history = raw["history"]
     if (
         not isinstance(history, dict)
         or set(history) != {"train", "val"}
-        or not all(
-            isinstance(v, list) and all(isinstance(x, float) for x in v) for v in history.values()
-        )
+        or not all(isinstance(v, list) and all(map(_finite_float, v)) for v in history.values())
     ):
-        _fail(where, "training history must be lists of floats for 'train' and 'val'")
-    if not _int(raw["best_epoch"]) or not isinstance(raw["seconds"], float):
-        _fail(where, "training best_epoch/seconds have the wrong types")
+        _fail(where, "training history must be lists of finite floats for 'train' and 'val'")
+    if len(history["val"]) > config.max_epochs:
+        _fail(where, "training history is longer than max_epochs")
+    if not _int(raw["best_epoch"]) or not 0 <= raw["best_epoch"] <= len(history["val"]):
+        _fail(where, "training best_epoch must be an integer within the history")
+    if not _finite_float(raw["seconds"]) or raw["seconds"] < 0:
+        _fail(where, "training seconds must be a finite float >= 0")
     return config, raw
 
 
@@ -180,14 +218,15 @@ def from_dict(obj: Any, where: str = "checkpoint") -> TrainedModel:
     if (
         not isinstance(labels, list)
         or len(labels) != cfg.n_regimes
-        or not all(isinstance(v, float) for v in labels)
+        or not all(_finite_float(v) for v in labels)
+        or len(set(labels)) != len(labels)
     ):
-        _fail(where, f"regime_labels must be {cfg.n_regimes} floats")
+        _fail(where, f"regime_labels must be {cfg.n_regimes} distinct finite floats")
     train_config, training = _check_training(obj["training"], where)
     if not isinstance(obj["w2c_version"], str):
         _fail(where, "w2c_version must be a string")
-    model = CausalTransformer(cfg)
-    _check_state(model, obj["state_dict"], where)
+    _check_state(cfg, obj["state_dict"], where)
+    model = CausalTransformer(cfg)  # built only now: every size and tensor has been checked
     model.load_state_dict(obj["state_dict"])
     model.eval()
     return TrainedModel(

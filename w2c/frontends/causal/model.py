@@ -19,6 +19,19 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+# Documented bounds of every config field (docs/causal.md, "Limits"); a checkpoint or an API
+# caller outside them is refused before anything is built.
+LIMITS = {
+    "n_vars": (2, 10_000),
+    "max_lag": (1, 10_000),
+    "n_regimes": (0, 100_000),
+    "d_model": (1, 4096),
+    "n_heads": (1, 64),
+    "n_layers": (1, 64),
+    "d_ff": (1, 16384),
+}
+FLOAT_BYTES = 4  # the network runs in float32
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -34,6 +47,83 @@ class ModelConfig:
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
+
+
+def config_problem(cfg: dict[str, object]) -> str | None:
+    """Why a config (as a dict) is outside the documented limits, or None when it is inside."""
+    if set(cfg) != set(LIMITS):
+        return f"config must have exactly the fields {sorted(LIMITS)}"
+    for key, (low, high) in LIMITS.items():
+        value = cfg[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            return f"config {key} must be an integer in [{low}, {high}], got {value!r}"
+    if cfg["d_model"] % cfg["n_heads"]:  # type: ignore[operator]
+        return "config d_model must be a multiple of n_heads"
+    return None
+
+
+def state_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """Name -> shape of every tensor in ``CausalTransformer(cfg).state_dict()``, built from the
+    config alone (no tensor is allocated), so a checkpoint can be checked before a model is."""
+    d, ff = cfg.d_model, cfg.d_ff
+    shapes: dict[str, tuple[int, ...]] = {
+        "value.weight": (d, 1),
+        "value.bias": (d,),
+        "var_emb.weight": (cfg.n_vars, d),
+        "lag_emb.weight": (cfg.max_lag + 1, d),
+        "regime_emb.weight": (max(cfg.n_regimes, 1), d),
+    }
+    for i in range(cfg.n_layers):
+        block = {
+            "norm1.weight": (d,),
+            "norm1.bias": (d,),
+            "qkv.weight": (3 * d, d),
+            "qkv.bias": (3 * d,),
+            "proj.weight": (d, d),
+            "proj.bias": (d,),
+            "norm2.weight": (d,),
+            "norm2.bias": (d,),
+            "ff1.weight": (ff, d),
+            "ff1.bias": (ff,),
+            "ff2.weight": (d, ff),
+            "ff2.bias": (d,),
+        }
+        shapes.update({f"blocks.{i}.{name}": shape for name, shape in block.items()})
+    shapes.update(
+        {"norm.weight": (d,), "norm.bias": (d,), "head.weight": (1, d), "head.bias": (1,)}
+    )
+    return shapes
+
+
+def n_parameters(cfg: ModelConfig) -> float:
+    """How many floats the weights hold (a float: products of declared sizes stay exact enough)."""
+    return float(sum(math.prod(float(n) for n in shape) for shape in state_shapes(cfg).values()))
+
+
+def n_tokens(cfg: ModelConfig) -> int:
+    """Sequence length: one token per (variable, lag) observation plus one query per variable."""
+    return cfg.n_vars * (cfg.max_lag + 1)
+
+
+def model_bytes(cfg: ModelConfig) -> float:
+    """Memory a built model holds: its weights (and the state dict they came from) plus the
+    token-by-token attention mask and index buffers."""
+    tokens = float(n_tokens(cfg))
+    return 2 * FLOAT_BYTES * n_parameters(cfg) + tokens * tokens + 16 * tokens
+
+
+def batch_bytes(cfg: ModelConfig, batch: int, relevance: bool) -> float:
+    """Peak memory of one forward + backward pass over ``batch`` windows.
+
+    Activations kept for the backward pass (about 8 d_model + 2 d_ff floats per token and layer)
+    plus the attention matrices: one batch x heads x tokens^2 matrix for the fused kernel, about
+    five per layer for the explicit-softmax (LRP) path, as measured on CPU torch.
+    """
+    tokens = float(n_tokens(cfg))
+    per_token = (8 * cfg.d_model + 2 * cfg.d_ff) * cfg.n_layers
+    attention = float(batch) * cfg.n_heads * tokens * tokens * FLOAT_BYTES
+    attention *= 5 * cfg.n_layers if relevance else 1
+    return float(batch) * tokens * per_token * FLOAT_BYTES + attention
 
 
 class _LayerNorm(nn.Module):

@@ -22,7 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from w2c.frontends.causal.model import CausalTransformer
+from w2c.frontends.causal.model import (
+    FLOAT_BYTES,
+    CausalTransformer,
+    ModelConfig,
+    batch_bytes,
+    n_tokens,
+)
 
 N_BLOCKS = 40  # batch means for standard errors: windows overlap, so single windows are not iid
 N_PERMUTATIONS = 3  # per input, averaged in the confidence test
@@ -49,11 +55,26 @@ class Scores:
         raise ValueError(f"unknown score {kind!r}")
 
 
-def _batch_size(model: CausalTransformer) -> int:
-    """Keep the attention matrices of one batch near 20M floats."""
-    cfg = model.cfg
-    tokens = cfg.n_vars * (cfg.max_lag + 1)
+def scoring_batch(cfg: ModelConfig) -> int:
+    """Windows per scoring batch: keep the attention matrices of one batch near 20M floats."""
+    tokens = n_tokens(cfg)
     return max(8, min(1024, int(2e7 / (cfg.n_heads * tokens * tokens))))
+
+
+def scoring_bytes(cfg: ModelConfig, n_windows: int) -> float:
+    """Peak memory of compute_scores on ``n_windows`` held-out windows.
+
+    The gradient arrays [window, target, lag, source] exist as float32 and float64 copies (about
+    24 bytes per entry at the peak), plus one LRP forward + backward batch and the permuted copy
+    of the windows.
+    """
+    entries = float(n_windows) * cfg.n_vars * cfg.n_vars * cfg.max_lag
+    windows = float(n_windows) * cfg.max_lag * cfg.n_vars * FLOAT_BYTES
+    return 24 * entries + batch_bytes(cfg, scoring_batch(cfg), relevance=True) + 2 * windows
+
+
+def _batch_size(model: CausalTransformer) -> int:
+    return scoring_batch(model.cfg)
 
 
 def _block_mean_se(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
