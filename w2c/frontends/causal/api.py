@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from w2c.errors import InputError
-from w2c.frontends.causal.data import TimeSeries, check_max_lag, from_array, load
+from w2c.frontends.causal.data import SizeCheck, TimeSeries, check_max_lag, from_array, load
 from w2c.frontends.causal.graph import (
     SCORES,
     CausalGraph,
@@ -19,18 +20,45 @@ from w2c.frontends.causal.graph import (
 )
 from w2c.frontends.causal.model import ModelConfig
 from w2c.frontends.causal.scores import Scores
-from w2c.frontends.causal.train import TrainConfig, TrainedModel, fit, prepare
+from w2c.frontends.causal.train import (
+    MAX_SEED,
+    TRAIN_LIMITS,
+    TrainConfig,
+    TrainedModel,
+    check_run_memory,
+    check_train_config,
+    fit,
+    full_config,
+    prepare,
+)
 from w2c.threads import torch_threads
+
+MAX_K = 10**9  # a larger --top-k / --global-top-k is refused (it would keep every candidate)
 
 
 def _series(
-    data: Any, names: Any, regimes: Any, time_col: str | None, regime_col: str | None
+    data: Any,
+    names: Any,
+    regimes: Any,
+    time_col: str | None,
+    regime_col: str | None,
+    check: SizeCheck | None = None,
 ) -> TimeSeries:
     if isinstance(data, TimeSeries):
         return data
     if isinstance(data, str | os.PathLike):
-        return load(Path(data), time_col, regime_col)
+        return load(Path(data), time_col, regime_col, check)
     return from_array(np.asarray(data), names, regimes)
+
+
+def _integer(value: Any, name: str, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InputError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+
+
+def _finite(value: float) -> float | None:
+    """A metric for JSON: undefined (NaN) becomes None, written as null."""
+    return float(value) if math.isfinite(value) else None
 
 
 def selection_from(
@@ -48,6 +76,9 @@ def selection_from(
     ]
     if len(given) > 1:
         raise InputError("give at most one of --top-k, --global-top-k, --threshold")
+    for rule, v in given:
+        if rule != "threshold" and isinstance(v, int) and not isinstance(v, bool) and v > MAX_K:
+            raise InputError(f"{rule} must be at most {MAX_K}, got {v}")
     rule, value = given[0] if given else ("confident", 0.0)
     return Selection(rule, float(value), exclude_self, min_confidence)
 
@@ -89,6 +120,7 @@ def discover(
     model_config: ModelConfig | None = None,
     model: TrainedModel | str | os.PathLike[str] | None = None,
     eval_windows: int = 2000,
+    truth: str | os.PathLike[str] | None = None,
     threads: int = 1,
     progress: bool = False,
 ) -> CausalGraph:
@@ -97,30 +129,78 @@ def discover(
     ``data`` is a CSV/.npy path, an array [time, variable] or a TimeSeries. Trains a fresh
     forecaster (or reuses ``model``, a TrainedModel or a checkpoint path), scores every
     (source, lag) -> target entry on held-out windows and binarises with one rule: ``top_k``
-    per target, ``global_top_k``, ``threshold``, or (default) the confident edges.
+    per target, ``global_top_k``, ``threshold``, or (default) the confident edges. ``truth``
+    (a graph JSON path) adds ``info["evaluation"]``.
+
+    Validation order (docs/causal.md): the options; the checkpoint (``model``); the data's
+    sizes and the memory the run needs (before its values are read); the data; the model
+    against the data; the truth file against the data's variables and max-lag. Only then does
+    training start.
     """
     if score not in SCORES:
         raise InputError(f"unknown score {score!r} (one of {', '.join(SCORES)})")
     if isinstance(eval_windows, bool) or not isinstance(eval_windows, int) or eval_windows < 16:
         raise InputError("eval-windows must be an integer >= 16")
     check_max_lag(max_lag)
+    _integer(seed, "seed", 0, MAX_SEED)
+    if model is None and train_config is None:
+        _integer(epochs, "epochs", 1, int(TRAIN_LIMITS["max_epochs"][1]))
+    config = train_config or TrainConfig(seed=seed, max_epochs=epochs)
+    if model is None:
+        check_train_config(config)
+        full_config(2, 0, max_lag, model_config)  # the sizes alone, before the data
     selection = selection_from(top_k, global_top_k, threshold, exclude_self, min_confidence)
-    series = _series(data, names, regimes, time_col, regime_col)
+    trained = None
+    if model is not None:
+        from w2c.frontends.causal import checkpoint
+
+        trained = model if isinstance(model, TrainedModel) else checkpoint.load(model)
+
+    def plan(n_steps: int, n_vars: int) -> None:
+        """The memory the whole run needs, from the data's declared sizes."""
+        if n_vars < 2:  # from_array says why, with the file's own words
+            return
+        cfg = (
+            trained.model.cfg
+            if trained is not None
+            else full_config(n_vars, 0, max_lag, model_config)
+        )
+        check_run_memory(n_steps, cfg, config.batch_size, eval_windows, trained is None)
+
+    series = _series(data, names, regimes, time_col, regime_col, plan)
     check_max_lag(max_lag, series.n_steps)
+    if trained is not None:
+        if trained.names != series.names or trained.max_lag != max_lag:
+            raise InputError(
+                f"the model was trained on variables {list(trained.names)} with max-lag "
+                f"{trained.max_lag}; the data has {list(series.names)} and max-lag {max_lag}"
+            )
+        series = _regimes_for_model(series, trained)
+    known = None
+    if truth is not None:
+        from w2c.frontends.causal.metrics import load_truth
+
+        known = load_truth(str(truth), series.names, max_lag)
+    plan(series.n_steps, series.n_vars)  # exact sizes (arrays and TimeSeries too)
     with torch_threads(threads):
-        return _discover(
+        graph = _discover(
             series,
             max_lag,
             score,
             selection,
             seed,
-            epochs,
-            train_config,
+            config,
             model_config,
-            model,
+            trained,
             eval_windows,
             progress,
         )
+    if known is not None:
+        from w2c.frontends.causal.metrics import evaluate
+
+        metrics = evaluate(known, graph.adjacency, graph.scores)
+        graph.info["evaluation"] = {key: _finite(value) for key, value in metrics.items()}
+    return graph
 
 
 def _discover(
@@ -129,30 +209,17 @@ def _discover(
     score: str,
     selection: Selection,
     seed: int,
-    epochs: int,
-    train_config: TrainConfig | None,
+    config: TrainConfig,
     model_config: ModelConfig | None,
-    model: Any,
+    trained: TrainedModel | None,
     eval_windows: int,
     progress: bool,
 ) -> CausalGraph:
-    if model is not None:
-        from w2c.frontends.causal import checkpoint
-
-        trained = model if isinstance(model, TrainedModel) else checkpoint.load(model)
-        if trained.names != series.names or trained.max_lag != max_lag:
-            raise InputError(
-                f"the model was trained on variables {list(trained.names)} with max-lag "
-                f"{trained.max_lag}; the data has {list(series.names)} and max-lag {max_lag}"
-            )
-        series = _regimes_for_model(series, trained)
+    if trained is not None:
         prepared = prepare(
             series, max_lag, trained.mean, trained.std, trained.train_config.val_fraction
         )
     else:
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-            raise InputError("epochs must be a positive integer")
-        config = train_config or TrainConfig(seed=seed, max_epochs=epochs)
         trained, prepared = fit(series, max_lag, config, model_config, progress)
     return score_graph(trained, prepared, score, selection, eval_windows, seed)
 
@@ -182,6 +249,12 @@ def graph_from_scores(
 ) -> CausalGraph:
     """One binarised graph from computed scores (several graphs can share one scoring)."""
     values, spread = scores.get(score)
+    arrays = (values, spread, scores.pvalue, scores.residual_var)
+    if not all(np.all(np.isfinite(a)) for a in arrays):
+        raise InputError(
+            "the model's scores on this data are not finite (its predictions overflow); "
+            "retrain on data of this scale"
+        )
     p, lags = trained.model.cfg.n_vars, trained.max_lag
     candidates = candidate_mask(p, lags, selection.exclude_self)
     info = {

@@ -42,10 +42,11 @@ def _summary(graph, written: list[Path], reused: bool) -> str:  # noqa: ANN001 -
         lines.append(f"no confident parents: {', '.join(orphans)}")
     if "evaluation" in info:
         m = info["evaluation"]
+        auroc = "n/a" if m["auroc"] is None else f"{m['auroc']:.3f}"  # undefined: null in JSON
         lines.append(
             f"against the truth: precision {m['precision']:.3f}, recall "
             f"{m['recall']:.3f}, F1 {m['f1']:.3f}, SHD {m['shd']:.0f}, "
-            f"AUROC {m['auroc']:.3f}, summary-graph F1 {m['summary_f1']:.3f}"
+            f"AUROC {auroc}, summary-graph F1 {m['summary_f1']:.3f}"
         )
     if written:
         lines.append("wrote " + ", ".join(str(p) for p in written))
@@ -101,8 +102,10 @@ def register(app: typer.Typer) -> None:
         scores.png and model.pt (DIR: -o, default <data stem>-causal; nothing is written with
         --json unless -o is given).
         """
+        import math
+
         from w2c.errors import CheckFailed, InputError
-        from w2c.fileio import ensure_output_dir, ensure_writable, write_bytes, write_text
+        from w2c.fileio import check_outputs, ensure_output_dir, write_bytes
         from w2c.frontends.causal import checkpoint
         from w2c.frontends.causal.api import discover
         from w2c.frontends.causal.plot import heatmap_png
@@ -111,18 +114,23 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"data file not found: {data}")
         if min_f1 is not None and truth is None:
             raise InputError("--min-f1 needs --truth")
-        if truth is not None and not truth.is_file():
-            raise InputError(f"truth file not found: {truth}")
+        if min_f1 is not None and not (math.isfinite(min_f1) and 0.0 <= min_f1 <= 1.0):
+            raise InputError(f"--min-f1 must be in [0, 1], got {min_f1}")
+        for given, what in ((truth, "truth file"), (model, "model file")):
+            if given is not None and not given.exists():
+                raise InputError(f"{what} not found: {given}")
+            if given is not None and not given.is_file():
+                raise InputError(f"{what} is not a regular file: {given}")
         folder = out if out is not None else (None if json_out else Path(f"{data.stem}-causal"))
         names = OUTPUTS + (() if model is not None else (MODEL_FILE,))
-        if folder is not None:  # fail before training, not after
+        inputs = [p for p in (data, model, truth) if p is not None]
+        if folder is not None:  # every output target is checked before any work
             if folder.is_dir():
-                for name in names:
-                    ensure_writable(folder / name, force)
-            elif folder.exists():
+                check_outputs([folder / name for name in names], force, inputs)
+            elif folder.exists() or folder.is_symlink():
                 raise InputError(f"output path exists and is not a folder: {folder}")
-            elif not folder.parent.is_dir():
-                raise InputError(f"output folder's parent does not exist: {folder.parent}")
+            else:  # the folder is created at the end; its parent must take it
+                check_outputs([folder], False, inputs)
         graph = discover(
             data,
             max_lag,
@@ -138,23 +146,20 @@ def register(app: typer.Typer) -> None:
             epochs=epochs,
             model=model,
             eval_windows=eval_windows,
+            truth=truth,
             progress=not (quiet or json_out),
         )
-        if truth is not None:
-            from w2c.frontends.causal.metrics import evaluate, load_truth
-
-            known = load_truth(str(truth), graph.variables, graph.max_lag)
-            graph.info["evaluation"] = evaluate(known, graph.adjacency, graph.scores)
+        document = graph.to_json()  # strict JSON, checked before anything is written
         written: list[Path] = []
-        if folder is not None:
-            ensure_output_dir(folder)
-            written.append(write_text(folder / "graph.json", graph.to_json(), force))
-            written.append(write_text(folder / "graph.dot", graph.to_dot(), force))
-            written.append(write_bytes(folder / "scores.png", heatmap_png(graph), force))
+        if folder is not None:  # every output is rendered (and the model re-validated) first
+            files = {"graph.json": document.encode("utf-8"), "graph.dot": graph.to_dot().encode()}
+            files["scores.png"] = heatmap_png(graph)
             if model is None:
-                written.append(checkpoint.save(graph.trained, folder / MODEL_FILE, force))
+                files[MODEL_FILE] = checkpoint.to_bytes(graph.trained)
+            ensure_output_dir(folder)
+            written += [write_bytes(folder / name, body, force) for name, body in files.items()]
         if json_out:
-            typer.echo(graph.to_json(), nl=False)
+            typer.echo(document, nl=False)
         else:
             typer.echo(_summary(graph, written, model is not None))
         f1 = graph.info.get("evaluation", {}).get("f1")

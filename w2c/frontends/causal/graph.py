@@ -165,12 +165,15 @@ class CausalGraph:
     def to_json(self) -> str:
         """One key per line, one edge per line, arrays compact (exact floats: re-read equal)."""
         lines = []
-        for key, value in self.to_dict().items():
-            if key == "edges" and value:
-                body = ",\n".join(f"  {json.dumps(edge)}" for edge in value)
-                lines.append(f' "{key}": [\n{body}\n ]')
-            else:
-                lines.append(f" {json.dumps(key)}: {json.dumps(value)}")
+        try:  # strict JSON: a NaN or an infinity is an error, never written
+            for key, value in self.to_dict().items():
+                if key == "edges" and value:
+                    body = ",\n".join(f"  {json.dumps(edge, allow_nan=False)}" for edge in value)
+                    lines.append(f' "{key}": [\n{body}\n ]')
+                else:
+                    lines.append(f" {json.dumps(key)}: {json.dumps(value, allow_nan=False)}")
+        except ValueError:
+            raise InputError("the graph holds non-finite values; it is not valid JSON") from None
         return "{\n" + ",\n".join(lines) + "\n}\n"
 
     def to_dot(self) -> str:
