@@ -239,8 +239,10 @@ def check(run: Run, out: Outcome, before: dict[str, Entry], after: dict[str, Ent
         what = "internal error" if code == 70 else "undocumented exit code"
         crash = _crash_summary(err) if code == 70 else ""
         problems.append(f"{what} (exit {code})" + (f": {crash}" if crash else ""))
-    if "MemoryError" in err or "can't allocate memory" in err or "std::bad_alloc" in err:
-        problems.append("exceeded memory (allocation failed under RLIMIT_DATA)")
+    crash = _crash_summary(err) if code == 70 else ""
+    unclean = code not in DOCUMENTED_EXITS or TRACEBACK in err or out.signal is not None
+    if unclean and any(m in err + crash for m in ("MemoryError", "allocate memory", "bad_alloc")):
+        problems.append("exceeded memory (an allocation failed under RLIMIT_DATA)")
     if TRACEBACK in err:
         problems.append("traceback on stderr")
     if code is not None and code != 0 and code != CHILD_CRASH:
@@ -486,10 +488,15 @@ def _torch():
 def _save(obj: Any, path: Path, legacy: bool = False) -> None:
     torch = _torch()
     buffer = io.BytesIO()
-    if legacy:
-        torch.save(obj, buffer, _use_new_zipfile_serialization=False)
-    else:
-        torch.save(obj, buffer)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20_000))  # deeply nested values are some of the cases
+    try:
+        if legacy:
+            torch.save(obj, buffer, _use_new_zipfile_serialization=False)
+        else:
+            torch.save(obj, buffer)
+    finally:
+        sys.setrecursionlimit(limit)
     path.write_bytes(buffer.getvalue())
 
 
@@ -839,6 +846,14 @@ RAW_KINDS = (
     "text",
     "npy",
 )
+CHECKPOINT_EXTRA_ARGS = {
+    "report": ["--report", "report.html"],
+    "tests": ["--emit-tests"],
+    "timings": ["--timings"],
+    "ir": ["--print-ir-after", "all"],
+    "operon": ["--sr-backend", "operon"],
+}
+CHECKPOINT_EXTRAS = ("plot", *CHECKPOINT_EXTRA_ARGS)
 SPECIAL_MODELS = ("fifo", "dir", "dangling", "loop")
 
 
@@ -1191,6 +1206,7 @@ def checkpoint_strategy(bases: tuple[str, ...]):  # noqa: ANN201 - a hypothesis 
             out["mutations"] = draw(st.lists(strategy, min_size=1, max_size=3))
         out["json"] = draw(st.booleans())
         out["twin"] = draw(st.booleans())
+        out["extras"] = draw(st.lists(st.sampled_from(CHECKPOINT_EXTRAS), max_size=1))
         return out
 
     return spec()
@@ -1223,11 +1239,15 @@ def build_checkpoint(case: Case, folder: Path, fx: Fixtures) -> list[Run]:
             _save(data, target)
 
     runs = []
+    extras = spec.get("extras", [])
     commands = {
-        "inspect": ["inspect", "model.pt"] + (["--json"] if spec["json"] else []),
+        "inspect": ["inspect", "model.pt"]
+        + (["--json"] if spec["json"] else [])
+        + (["--plot", "plots"] if "plot" in extras else []),
         "compile": ["compile", "model.pt", "-o", "prog.py", "-q"]
         + (["--json"] if spec["json"] else [])
-        + (["--numpy-twin"] if spec["twin"] else []),
+        + (["--numpy-twin"] if spec["twin"] else [])
+        + [a for e in extras if e != "plot" for a in CHECKPOINT_EXTRA_ARGS[e]],
         "verify": ["verify", "ref.py", "model.pt"] + (["--json"] if spec["json"] else []),
     }
     for label, argv in commands.items():
@@ -1403,7 +1423,8 @@ def causal_strategy():  # noqa: ANN201
         )
         out: dict[str, Any] = {"kind": kind, "seed": draw(st.integers(0, 2**16))}
         if kind == "valid":
-            out["rows"] = draw(st.sampled_from([40, 60, 120]))
+            out["values"] = draw(st.sampled_from(VALUE_SHAPES))
+            out["rows"] = draw(st.sampled_from([34, 40, 60, 120]))
             out["cols"] = draw(st.sampled_from([2, 3, 4]))
             out["edits"] = []
             out["header"] = draw(st.lists(st.sampled_from(BENIGN_HEADER_EDITS), max_size=2))
@@ -1445,6 +1466,45 @@ def _series(rows: int, cols: int, seed: int) -> list[list[float]]:
     return values
 
 
+VALUE_SHAPES = (
+    "normal",
+    "normal",
+    "tiny",
+    "huge",
+    "collinear",
+    "near_constant",
+    "integers",
+    "mixed_scale",
+    "steps",
+    "spike",
+)
+
+
+def _shaped(values: list[list[float]], shape: str) -> list[list[float]]:
+    """Valid but numerically extreme series (every value finite, no column constant)."""
+    out = [list(row) for row in values]
+    for t, row in enumerate(out):
+        for j in range(len(row)):
+            v = row[j]
+            if shape == "tiny":
+                row[j] = v * 1e-300
+            elif shape == "huge":
+                row[j] = v * 1e300
+            elif shape == "collinear" and j == len(row) - 1 and j > 0:
+                row[j] = 2.0 * row[0]
+            elif shape == "near_constant" and j == 0:
+                row[j] = 1.0 + (1e-15 if t % 2 else 0.0)
+            elif shape == "integers":
+                row[j] = float(round(v * 3))
+            elif shape == "mixed_scale":
+                row[j] = v * (1e-150 if j % 2 else 1e150)
+            elif shape == "steps":
+                row[j] = float((t // 10 + j) % 3)
+            elif shape == "spike":
+                row[j] = 1e308 if t == len(out) // 2 and j == 0 else v
+    return out
+
+
 def _csv_text(spec: dict[str, Any]) -> tuple[bytes, list[str]]:
     rows, cols = spec["rows"], spec["cols"]
     header_edits = spec["header"]
@@ -1453,7 +1513,8 @@ def _csv_text(spec: dict[str, Any]) -> tuple[bytes, list[str]]:
         row = ",".join("1" if j % 2 else "0" for j in range(cols))
         return ("\n".join([",".join(names)] + [row] * rows) + "\n").encode(), names
     names = [f"{'abcdefgh'[j]}" if j < 8 else f"v{j}" for j in range(cols)]
-    body = [[repr(v) for v in row] for row in _series(rows, cols, spec["seed"])]
+    series = _shaped(_series(rows, cols, spec["seed"]), spec.get("values", "normal"))
+    body = [[repr(v) for v in row] for row in series]
     extra_cols: list[tuple[str, Callable[[int], str]]] = []
     for e in header_edits:
         if e == "duplicate" and names:
@@ -1711,6 +1772,14 @@ def _jsonl_line(kind: str, rng: random.Random, i: int) -> bytes:
     dump = lambda obj: json.dumps(obj).encode()  # noqa: E731
     if kind == "valid":
         return dump({"id": f"t{i}", "reasoning_content": text})
+    if kind == "one_step":
+        return dump({"id": f"t{i}", "reasoning_content": "So x = 4."})
+    if kind == "same":
+        return dump({"reasoning_content": PARAGRAPHS[0] + "\n\n" + PARAGRAPHS[1]})
+    if kind == "no_cues":
+        return dump({"reasoning_content": "\n\n".join(["lorem ipsum dolor sit amet " * 3] * 4)})
+    if kind == "unicode_text":
+        return dump({"reasoning_content": "Wait, \u00e9\U0001d518 \u202e x = 4 \u200b.\n\n" + text})
     if kind == "think":
         return dump({"text": f"<think>{text}</think>answer 4"})
     if kind == "messages":
@@ -1835,7 +1904,20 @@ PLAN_OPTIONS = {
     "--start": (("E", "N", "D", "R"), ("X", "", "EE", "e")),
     "--length": (("1", "3", "50"), ("0", "-1", "1000000000", "nan")),
 }
-VALID_LINE_KINDS = ("valid", "valid", "valid", "messages", "conversations", "think", "crlf")
+VALID_LINE_KINDS = (
+    "valid",
+    "valid",
+    "valid",
+    "messages",
+    "conversations",
+    "think",
+    "crlf",
+    "one_step",
+    "same",
+    "same",
+    "no_cues",
+    "unicode_text",
+)
 
 
 def bonds_strategy():  # noqa: ANN201
@@ -2052,12 +2134,60 @@ PROGRAMS = {
     "kbint.py": "def program(xs):\n    raise KeyboardInterrupt\n",
     "sysexit_call.py": "import sys\ndef program(xs):\n    sys.exit(3)\n",
 }
+TASK_HEAD = (
+    "import numpy as np\nimport sympy\nfrom w2c.tasks import Bits, IntRange, Task, x_sym\n"
+    "x0, x1 = x_sym(0), x_sym(1)\n"
+    "def prev(x):\n    out = np.zeros_like(x)\n    out[:, 1:] = x[:, :-1]\n    return out\n"
+)
+ORACLES = {  # a task with and_last2's signature whose oracle or reference misbehaves
+    "ok": "lambda x: x[..., 0] * prev(x[..., 0])",
+    "nan": "lambda x: np.full(x.shape[:2], np.nan)",
+    "inf": "lambda x: np.full(x.shape[:2], np.inf)",
+    "shape": "lambda x: x[..., 0][:, :1]",
+    "list": "lambda x: [[0]]",
+    "none": "lambda x: None",
+    "str": "lambda x: np.full(x.shape[:2], 'a', dtype=object)",
+    "raise": "lambda x: 1 / 0",
+    "exit": "lambda x: __import__('sys').exit(0)",
+    "osexit": "lambda x: __import__('os')._exit(3)",
+    "kbint": "lambda x: (_ for _ in ()).throw(KeyboardInterrupt())",
+    "recursion": "(lambda f: lambda x: f(f, x))(lambda f, x: f(f, x))",
+    "bigint": "lambda x: np.full(x.shape[:2], 2**62, dtype=np.int64)",
+    "complex": "lambda x: x[..., 0] + 1j",
+    "float16": "lambda x: (x[..., 0] * prev(x[..., 0])).astype(np.float16)",
+    "3d": "lambda x: x",
+}
+REFERENCES = {
+    "ok": "x0 * x1",
+    "wrong": "x0 + x1",
+    "nan": "sympy.nan",
+    "zoo": "sympy.zoo",
+    "unknown": "sympy.Symbol('z[t]')",
+    "lag300": "x_sym(300)",
+    "none": "None",
+    "huge": "x0 ** 1000",
+    "piecewise": "sympy.Piecewise((x0, x1 > 0), (1 / x0, True))",
+}
+
+
+def _task_file(oracle: str, reference: str) -> str:
+    return (
+        TASK_HEAD
+        + f"T = Task('and_last2', (Bits(),), {ORACLES[oracle]}, "
+        + f"reference={REFERENCES[reference]})\n"
+    )
+
+
 TASK_FILES = {
     "task_x.py": "x = 1\n",
     "task_exit.py": "import sys\nsys.exit(0)\n",
     "task_raise.py": "raise RuntimeError('task file')\n",
+    **{f"task_{o}.py": _task_file(o, "ok") for o in ORACLES},
+    **{f"task_ref_{r}.py": _task_file("ok", r) for r in REFERENCES},
 }
 TASK_VALUES = (
+    *(f"task_{o}.py:T" for o in ORACLES),
+    *(f"task_ref_{r}.py:T" for r in REFERENCES),
     "and_last2",
     "sum_last2",
     "nope",
@@ -2071,6 +2201,7 @@ TASK_VALUES = (
     "model.pt:T",
     "fifo:T",
 )
+ODD_FILE_NAMES = ("m\udcff.pt", "-m.pt", "a b.pt", "x" * 250 + ".pt", "m\n.pt", "ü.pt", "m:1.pt")
 TIMEOUTS = ("nan", "0", "-1", "inf", "1e-9", "1e300", "abc", "1", "")
 MAX_MEMORY = ("1K", "abc", "0", "-5", "nan", "1e3M", "10T", "1G", "512M", "", "1M", "2G", "inf")
 
@@ -2083,6 +2214,7 @@ def options_strategy():  # noqa: ANN201
         {
             "command": st.sampled_from(
                 ["compile"] * 4
+                + ["compile --task"] * 2
                 + ["verify"] * 3
                 + ["inspect"] * 2
                 + ["train", "corpus train", "corpus bench", "global", "global"]
@@ -2092,7 +2224,9 @@ def options_strategy():  # noqa: ANN201
             "program": st.sampled_from(
                 ["ref.py"] * 3 + sorted(PROGRAMS) + ["missing.py", "folder", "fifo", "model.pt"]
             ),
-            "model": st.sampled_from(["model.pt"] * 4 + ["other.pt", "fifo", "missing.pt"]),
+            "model": st.sampled_from(
+                ["model.pt"] * 6 + ["other.pt", "fifo", "missing.pt", *ODD_FILE_NAMES]
+            ),
             "base": st.sampled_from(QUICK_BASES),
         }
     )
@@ -2100,6 +2234,8 @@ def options_strategy():  # noqa: ANN201
 
 def _options_fixtures(folder: Path, base: str, fx: Fixtures) -> list[str]:
     shutil.copyfile(MODELS / f"{base}.pt", folder / "model.pt")
+    for name in ODD_FILE_NAMES:  # the same model under names that are hard to print or parse
+        shutil.copyfile(MODELS / f"{base}.pt", folder / name)
     other = "or_last2" if base != "or_last2" else "and_last2"
     shutil.copyfile(MODELS / f"{other}.pt", folder / "other.pt")
     special(folder, "fifo", "fifo")
@@ -2112,7 +2248,7 @@ def _options_fixtures(folder: Path, base: str, fx: Fixtures) -> list[str]:
     program = fx.programs.get(base)
     if program is not None:
         shutil.copyfile(program, folder / "ref.py")
-    return ["model.pt", "other.pt", "ref.py", *PROGRAMS, *TASK_FILES]
+    return ["model.pt", "other.pt", "ref.py", *ODD_FILE_NAMES, *PROGRAMS, *TASK_FILES]
 
 
 def _pick(values: tuple, index: int) -> Any:
@@ -2180,6 +2316,11 @@ def build_options(case: Case, folder: Path, fx: Fixtures) -> list[Run]:
                 argv += ["-o", "r.html", "--report", "r.html"]
             else:
                 argv += ["-o", out_target(b), "-q"]
+    elif command == "compile --task":
+        argv += ["compile", spec["model"], "-o", "prog.py", "-q"]
+        argv += ["--task", _pick(TASK_VALUES, atoms[0][0])]
+        for a, b in atoms[1:]:
+            argv += [_pick(("--force", "--json", "--numpy-twin", "--emit-tests"), a + b)]
     elif command == "verify":
         argv += ["verify", spec["program"], spec["model"]]
         timeout_given = False
