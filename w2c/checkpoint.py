@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import re
+import reprlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import torch
 
 from w2c.errors import CheckpointError, InputError
 from w2c.fileio import write_with
+from w2c.limits import check_memory, format_size
 from w2c.model.config import ModelConfig
 from w2c.model.network import DiscreteTransformer
 from w2c.tasks import Task, domain_from_dict, is_valid_name
@@ -28,6 +30,15 @@ FORMAT_VERSION = 1
 FORMAT = f"{FORMAT_NAME}/{FORMAT_VERSION}"
 MAX_BYTES = 64 * 1024 * 1024
 FEEDBACK_INPUT = "y_prev"
+MAX_HISTORY = 100_000  # log points
+MAX_VERSION_CHARS = 64
+MAX_INT = 2**63 - 1  # integer training fields are in 0..MAX_INT
+SCALE_RANGE = (1e-30, 1e30)  # input_scales and output_scale
+PLE_RANGE = (1e-6, 1e6)  # ple_range
+# The batch the compiler pushes through the model at once: lowering traces at most 4096
+# sequences (every sequence when there are that few, else 2048 random plus at most 64 edge ones)
+# and the exhaustive verifier runs the model on chunks of 4096 sequences (docs/checkpoint.md).
+COMPILE_BATCH = 4096
 
 TOP_KEYS = {"format", "w2c_version", "config", "state_dict", "task", "training"}
 CONFIG_LIMITS: dict[str, tuple[int, int]] = {
@@ -157,11 +168,16 @@ def validate(data: object, path: Path | None = None) -> Checkpoint:
     if extra:
         raise CheckpointError(f"unknown field {_show(sorted(map(str, extra))[0])}")
     version = data["w2c_version"]
-    if not isinstance(version, str) or not _VERSION.fullmatch(version):
+    if (
+        not isinstance(version, str)
+        or len(version) > MAX_VERSION_CHARS
+        or not _VERSION.fullmatch(version)
+    ):
         raise CheckpointError("field 'w2c_version' is not a version string")
     config = _check_config(data["config"])
     task = _check_task(data["task"], config)
     training = _check_training(data["training"])
+    check_memory(compile_memory(config), f"compiling a model of this size ({describe(config)})")
     model = DiscreteTransformer(config)
     state = _check_state_dict(data["state_dict"], model)
     model.load_state_dict(state)
@@ -170,9 +186,35 @@ def validate(data: object, path: Path | None = None) -> Checkpoint:
     return Checkpoint(path, config, model, task, training, version, digest)
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxdict, _SHORT.maxlist = 3, 4, 4
+_SHORT.maxstring = _SHORT.maxother = _SHORT.maxlong = 30
+
+
 def _show(value: object) -> str:
-    text = repr(value)
+    """A short repr of untrusted data (bounded depth and length: never recurses deeply)."""
+    text = _SHORT.repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def describe(config: ModelConfig) -> str:
+    """``8 layers, 128 heads, 128 sub-MLPs, length 256``: the sizes that drive memory."""
+    heads = sum(s.heads for s in config.layers)
+    mlps = sum(s.mlps for s in config.layers)
+    return (
+        f"{len(config.layers)} layer(s), {heads} head(s), {mlps} sub-MLP(s) of hidden "
+        f"{config.mlp_hidden}, length {config.length}"
+    )
+
+
+def compile_memory(config: ModelConfig, batch: int = COMPILE_BATCH) -> float:
+    """Bytes lowering, tracing and verifying need (docs/checkpoint.md, "Memory"): float64.
+
+    The dominant arrays are one hardened forward pass over ``batch`` sequences (attention
+    scores [batch, heads, T, 2T], encodings, sub-MLP hidden activations) plus the trace tables
+    the compiler keeps (every variable at every position of every traced sequence).
+    """
+    return 8.0 * config.forward_elements(batch, keep_traces=True)
 
 
 def _check_format(value: object) -> None:
@@ -196,10 +238,13 @@ def _int_in(value: object, name: str, lo: int, hi: int) -> int:
     return value
 
 
-def _positive_float(value: object, name: str) -> float:
-    if type(value) not in (int, float) or not math.isfinite(value) or value <= 0:  # type: ignore[arg-type]
-        raise CheckpointError(f"{name} must be a finite positive number")
-    return float(value)  # type: ignore[arg-type]
+def _number_in(value: object, name: str, lo: float, hi: float) -> float:
+    """A real number (int or float, not bool) in [lo, hi]; huge ints are refused, not overflowed."""
+    if type(value) is int and abs(value) <= 2**1023:
+        value = float(value)
+    if type(value) is not float or not lo <= value <= hi:
+        raise CheckpointError(f"{name} must be a number in [{lo:g}, {hi:g}]")
+    return value
 
 
 def _check_config(raw: object) -> ModelConfig:
@@ -221,9 +266,9 @@ def _check_config(raw: object) -> ModelConfig:
     if not isinstance(scales, list) or len(scales) != len(names):
         raise CheckpointError("config field 'input_scales' must have one number per input")
     for scale in scales:
-        _positive_float(scale, "every input scale")
-    _positive_float(raw["output_scale"], "config field 'output_scale'")
-    _positive_float(raw["ple_range"], "config field 'ple_range'")
+        _number_in(scale, "every input scale", *SCALE_RANGE)
+    _number_in(raw["output_scale"], "config field 'output_scale'", *SCALE_RANGE)
+    _number_in(raw["ple_range"], "config field 'ple_range'", *PLE_RANGE)
     layers = raw["layers"]
     if not isinstance(layers, list) or not 1 <= len(layers) <= 8:
         raise CheckpointError("config field 'layers' must be a list of 1..8 [heads, mlps] pairs")
@@ -241,15 +286,21 @@ def _check_task(raw: object, config: ModelConfig) -> dict[str, Any]:
     if not is_valid_name(raw["name"]):
         raise CheckpointError(f"task name {_show(raw['name'])} is not a valid identifier")
     channels = raw["channels"]
-    if not isinstance(channels, list) or not channels or not all(map(is_valid_name, channels)):
-        raise CheckpointError("task field 'channels' must be a list of identifiers")
+    if (
+        not isinstance(channels, list)
+        or not 1 <= len(channels) <= len(config.input_names)
+        or not all(map(is_valid_name, channels))
+    ):
+        raise CheckpointError(
+            "task field 'channels' must be a list of identifiers, one per model input"
+        )
     if not isinstance(raw["domains"], list) or len(raw["domains"]) != len(channels):
         raise CheckpointError("task field 'domains' must have one domain per channel")
     for domain in raw["domains"]:
         try:
             domain_from_dict(domain)
-        except InputError:
-            raise CheckpointError(f"task domain {_show(domain)} is malformed") from None
+        except InputError as exc:
+            raise CheckpointError(f"task domains: {exc}") from None
     if type(raw["feedback"]) is not bool:
         raise CheckpointError("task field 'feedback' must be true or false")
     if raw["length"] != config.length or type(raw["length"]) is not int:
@@ -271,9 +322,15 @@ def _check_training(raw: object) -> dict[str, Any]:
         raise CheckpointError(f"field 'training' must have keys {sorted(expected)}")
     for key, kind in TRAINING_SCALARS.items():
         value = raw[key]
-        ok = type(value) is int if kind is int else type(value) in (int, float)
-        if not ok or (kind is float and not math.isfinite(value)):
-            raise CheckpointError(f"training field {key!r} must be a finite {kind.__name__}")
+        if kind is int:
+            ok = type(value) is int and 0 <= value <= MAX_INT
+        else:  # a float, or an int that converts to a finite float
+            ok = (type(value) is float and math.isfinite(value)) or (
+                type(value) is int and abs(value) <= 2**1023
+            )
+        if not ok:
+            shown = f"an integer in 0..{MAX_INT}" if kind is int else "a finite number"
+            raise CheckpointError(f"training field {key!r} must be {shown}")
     size = raw["size"]
     if not isinstance(size, str) or len(size) > 200 or not size.isprintable():
         raise CheckpointError("training field 'size' must be a short printable string")
@@ -282,15 +339,77 @@ def _check_training(raw: object) -> dict[str, Any]:
         raise CheckpointError(f"training history must have keys {sorted(HISTORY_KEYS)}")
     lengths = set()
     for key, dtype in HISTORY_KEYS.items():
-        array = history[key]
-        if not isinstance(array, torch.Tensor) or array.dtype != dtype or array.dim() != 1:
-            raise CheckpointError(f"training history {key!r} must be a 1-D {dtype} tensor")
-        if array.is_floating_point() and not bool(torch.isfinite(array).all()):
-            raise CheckpointError(f"training history {key!r} has non-finite values")
+        array = check_tensor(
+            history[key], f"training history {key!r}", (dtype,), ndim=1, max_numel=MAX_HISTORY
+        )
         lengths.add(array.numel())
-    if len(lengths) != 1 or lengths.pop() > 100_000:
+    if len(lengths) != 1:
         raise CheckpointError("training history arrays must have one common length")
     return dict(raw)
+
+
+def check_tensor(
+    value: object,
+    what: str,
+    dtypes: tuple[torch.dtype, ...],
+    *,
+    shape: tuple[int, ...] | None = None,
+    ndim: int | None = None,
+    max_numel: int,
+) -> torch.Tensor:
+    """The one check every tensor of a checkpoint passes before anything reads its values.
+
+    A dense (strided, not nested) CPU tensor of one of ``dtypes`` with the expected rank or
+    shape, at most ``max_numel`` elements, whose storage really holds every element once (no
+    stride-0 expansion or overlapping views: a 10 KB file must not declare 32 GB of values),
+    and, for floating dtypes, only finite values. The size checks come before any elementwise
+    operation.
+    """
+    if not isinstance(value, torch.Tensor):
+        raise CheckpointError(f"{what} must be a tensor, not {type(value).__name__}")
+    if value.is_nested or value.layout != torch.strided:
+        raise CheckpointError(f"{what} must be a dense tensor, not {value.layout}")
+    if value.device.type != "cpu":
+        raise CheckpointError(f"{what} must be a CPU tensor with data, not on {value.device}")
+    if value.dtype not in dtypes:
+        allowed = " or ".join(str(d) for d in dtypes)
+        raise CheckpointError(f"{what} must be a {allowed} tensor, not {value.dtype}")
+    sizes = tuple(value.shape)
+    if ndim is not None and len(sizes) != ndim:
+        raise CheckpointError(f"{what} must be a {ndim}-D tensor, got shape {_show(sizes)}")
+    if shape is not None and sizes != shape:
+        raise CheckpointError(f"{what} has shape {sizes}, expected {shape} from the config")
+    numel = math.prod(sizes)
+    if numel > max_numel:
+        raise CheckpointError(f"{what} has {numel} elements, more than the {max_numel} allowed")
+    _check_storage(value, what, sizes, numel)
+    if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+        raise CheckpointError(f"{what} has NaN or infinite values")
+    return value
+
+
+def _check_storage(value: torch.Tensor, what: str, sizes: tuple[int, ...], numel: int) -> None:
+    """Every element has its own bytes in the tensor's storage (no expanded/overlapping view)."""
+    if numel == 0:
+        return
+    strides = value.stride()
+    dims = sorted((st, n) for st, n in zip(strides, sizes, strict=True) if n > 1)
+    reach = 1  # a sufficient condition for no overlap: each stride steps past the inner dims
+    for stride, size in dims:
+        if stride < reach:
+            raise CheckpointError(
+                f"{what} is an expanded or overlapping view (strides {strides}); "
+                "save a contiguous copy (tensor.contiguous().clone())"
+            )
+        reach = stride * size
+    itemsize = value.element_size()
+    last = value.storage_offset() + sum((n - 1) * st for st, n in zip(strides, sizes, strict=True))
+    stored = value.untyped_storage().nbytes()
+    if numel * itemsize > stored or (last + 1) * itemsize > stored:
+        raise CheckpointError(
+            f"{what} declares {format_size(numel * itemsize)} but its storage holds "
+            f"{format_size(stored)}"
+        )
 
 
 def _check_state_dict(raw: object, model: DiscreteTransformer) -> dict[str, torch.Tensor]:
@@ -306,19 +425,14 @@ def _check_state_dict(raw: object, model: DiscreteTransformer) -> dict[str, torc
         )
     state = {}
     for name, reference in expected.items():
-        tensor = raw[name]
-        if not isinstance(tensor, torch.Tensor) or tensor.dtype not in (
-            torch.float32,
-            torch.float64,
-        ):
-            raise CheckpointError(f"state_dict entry {name!r} must be a float tensor")
-        if tuple(tensor.shape) != tuple(reference.shape):
-            raise CheckpointError(
-                f"state_dict entry {name!r} has shape {tuple(tensor.shape)}, "
-                f"expected {tuple(reference.shape)} from the config"
-            )
-        if not bool(torch.isfinite(tensor).all()):
-            raise CheckpointError(f"state_dict entry {name!r} has NaN or infinite weights")
+        shape = tuple(reference.shape)
+        tensor = check_tensor(
+            raw[name],
+            f"state_dict entry {name!r}",
+            (torch.float32, torch.float64),
+            shape=shape,
+            max_numel=math.prod(shape),
+        )
         state[name] = tensor.to(torch.float32)
     return state
 

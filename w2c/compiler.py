@@ -16,7 +16,14 @@ from typing import Any
 from w2c.checkpoint import Checkpoint, load, resolve_task
 from w2c.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_PARTIAL
 from w2c.ir import IR, Attend, Node, Output, SubMLP
-from w2c.pipeline import Context, Options, PipelineResult, parse_pipeline, run_pipeline
+from w2c.pipeline import (
+    Context,
+    Options,
+    PipelineResult,
+    check_print_after,
+    parse_pipeline,
+    run_pipeline,
+)
 from w2c.tasks import Task, task_from_record
 
 TRACE_SAMPLES = 2048
@@ -172,6 +179,7 @@ def compile_model(
     )
     if "emit" not in names:
         names = (*names, "emit")
+    check_print_after(print_after, names)
     say(f"lowering {checkpoint.task_name} ({trace_samples} traced sequences)")
     ir, traces = lower(checkpoint, resolved, samples=trace_samples, seed=seed)
     context = Context(

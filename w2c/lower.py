@@ -3,7 +3,9 @@
 The traces are every node's values on a sample of task inputs, run closed-loop for feedback
 tasks (the model's own outputs fed back, rounded for integer tasks), so passes see exactly what
 the hardened model computes. Bit-like tasks whose full input space is small are traced on every
-sequence; others on a seeded random sample plus edge sequences.
+sequence; others on a seeded random sample plus edge sequences (constant sequences at the
+domains' bounds: every combination for up to six channels, else all-low, all-high and each
+channel alone at the other bound, so their number grows linearly, not as 2^channels).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from w2c.model.network import DiscreteTransformer, LayerTrace
 from w2c.tasks import IntRange, Task, shift
 
 EXHAUSTIVE_TRACE_LIMIT = 4096
+MAX_EDGE_SEQUENCES = 64  # every corner of the bounds up to this many (six two-sided channels)
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,30 @@ def trace_inputs(task: Task, samples: int, seed: int) -> np.ndarray:
             return np.array(list(grid), dtype=np.float64)
     rng = np.random.default_rng(seed)
     x = task.sample(rng, samples)
-    edges = [
-        np.stack([np.full(task.length, v) for v in combo], axis=-1)
-        for combo in itertools.product(*[sorted(set(d.bounds)) for d in domains])
-    ]
-    return np.concatenate([x, np.array(edges)], axis=0)
+    corners = edge_points(task)
+    edges = np.broadcast_to(corners[:, None, :], (len(corners), task.length, len(domains)))
+    return np.concatenate([x, edges], axis=0)
+
+
+def edge_points(task: Task) -> np.ndarray:
+    """[E, C] per-position values of the constant edge sequences, in a fixed order.
+
+    Every combination of the channels' bounds when there are at most MAX_EDGE_SEQUENCES;
+    otherwise all channels low, all high, and each channel alone at its other bound (2 + 2C).
+    """
+    bounds = [sorted(set(d.bounds)) for d in task.inputs]
+    count = 1
+    for values in bounds:
+        count *= len(values)
+    if count <= MAX_EDGE_SEQUENCES:
+        return np.array(list(itertools.product(*bounds)), dtype=np.float64)
+    low = [values[0] for values in bounds]
+    high = [values[-1] for values in bounds]
+    rows = [low, high]
+    for c in range(len(bounds)):
+        rows.append([*low[:c], high[c], *low[c + 1 :]])
+        rows.append([*high[:c], low[c], *high[c + 1 :]])
+    return np.unique(np.array(rows, dtype=np.float64), axis=0)
 
 
 def _closed_loop(model: DiscreteTransformer, task: Task, x: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -82,6 +82,26 @@ def parse_pipeline(text: str | None) -> tuple[str, ...]:
     return names
 
 
+def check_print_after(names: Sequence[str], pipeline: Sequence[str] | None = None) -> None:
+    """Every ``--print-ir-after`` name is a known pass (or ``all``); else exit 2 listing them.
+
+    With ``pipeline``, a known pass that the pipeline does not run is refused too (its IR would
+    never be printed).
+    """
+    known = registry()
+    for name in names:
+        if name == "all":
+            continue
+        if name not in known:
+            raise InputError(
+                f"--print-ir-after: unknown pass {name!r}; passes: all, {', '.join(known)}"
+            )
+        if pipeline is not None and name not in pipeline:
+            raise InputError(
+                f"--print-ir-after: pass {name!r} is not in the pipeline ({', '.join(pipeline)})"
+            )
+
+
 @dataclass(frozen=True)
 class PipelineResult:
     ir: IR
@@ -98,6 +118,7 @@ def run_pipeline(
 ) -> PipelineResult:
     """Run the named passes in order; ``print_after`` names passes (or "all") to snapshot."""
     names = tuple(names) if names is not None else context.pipeline
+    check_print_after(print_after, names)
     known = registry()
     timings: list[tuple[str, float]] = []
     snapshots: list[tuple[str, str]] = []

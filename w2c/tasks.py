@@ -15,6 +15,7 @@ import hashlib
 import keyword
 import math
 import re
+import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -82,6 +83,21 @@ def parse_symbol(symbol: sympy.Symbol) -> tuple[str, int]:
 # Domains
 # --------------------------------------------------------------------------------------------
 
+# Every domain bound lies in [-MAX_MAGNITUDE, MAX_MAGNITUDE] (docs/tasks.md): float64 then holds
+# every integer of an int domain exactly, NumPy's int64 samplers accept it, and a real interval's
+# width is finite.
+MAX_MAGNITUDE = 2**53
+
+
+def _bounded_int(value: object) -> bool:
+    return type(value) is int and -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE
+
+
+def _bounded_real(value: object) -> bool:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE
+    return isinstance(value, float) and math.isfinite(value) and abs(value) <= MAX_MAGNITUDE
+
 
 @dataclass(frozen=True)
 class IntRange:
@@ -92,8 +108,15 @@ class IntRange:
     kind: Literal["int"] = field(default="int", init=False)
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.lo, int) and isinstance(self.hi, int)) or self.hi <= self.lo:
-            raise InputError(f"IntRange needs integers lo < hi, got [{self.lo}, {self.hi})")
+        ints = all(isinstance(v, int) and not isinstance(v, bool) for v in (self.lo, self.hi))
+        if not ints or self.hi <= self.lo:
+            shown = f"[{_short(self.lo)}, {_short(self.hi)})"
+            raise InputError(f"IntRange needs integers lo < hi, got {shown}")
+        if not (_bounded_int(int(self.lo)) and _bounded_int(int(self.hi))):
+            raise InputError(
+                f"IntRange bounds must lie within +-2**53, got [{_short(self.lo)}, "
+                f"{_short(self.hi)})"
+            )
 
     @property
     def has_oracle(self) -> bool:
@@ -155,9 +178,16 @@ class RealInterval:
     kind: Literal["real"] = field(default="real", init=False)
 
     def __post_init__(self) -> None:
-        ok = all(isinstance(v, (int, float)) and math.isfinite(v) for v in (self.lo, self.hi))
-        if not ok or self.hi <= self.lo:
-            raise InputError(f"RealInterval needs finite lo < hi, got [{self.lo}, {self.hi}]")
+        numbers = all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in (self.lo, self.hi)
+        )
+        if not numbers or not all(_bounded_real(v) for v in (self.lo, self.hi)):
+            raise InputError(
+                f"RealInterval bounds must be finite numbers within +-2**53, got "
+                f"[{_short(self.lo)}, {_short(self.hi)}]"
+            )
+        if self.hi <= self.lo:
+            raise InputError(f"RealInterval needs lo < hi, got [{self.lo}, {self.hi}]")
 
     @property
     def has_oracle(self) -> bool:
@@ -194,19 +224,37 @@ class RealInterval:
 
 Domain = IntRange | RealInterval
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist = 3, 4, 4
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = 30
+
+
+def _short(value: object) -> str:
+    """repr of untrusted data, bounded in depth and length."""
+    return _REPR.repr(value)
+
 
 def domain_from_dict(data: object) -> Domain:
-    """Inverse of ``Domain.to_dict``; raises InputError on anything malformed."""
-    if not isinstance(data, dict) or set(data) - {"kind", "lo", "hi"}:
-        raise InputError(f"malformed domain {data!r}")
+    """Inverse of ``Domain.to_dict``; raises InputError on anything malformed or out of range."""
+    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+        raise InputError(f"malformed domain {_short(data)}")
+    if set(data) - {"kind", "lo", "hi"}:
+        raise InputError(f"malformed domain {_short(data)}")
     kind = data.get("kind")
-    if kind == "bits":
+    if not isinstance(kind, str):
+        raise InputError(f"malformed domain {_short(data)}")
+    if kind == "bits" and set(data) == {"kind"}:
         return Bits()
     if kind == "int" and all(type(data.get(k)) is int for k in ("lo", "hi")):
         return IntRange(data["lo"], data["hi"])
     if kind == "real" and all(type(data.get(k)) in (int, float) for k in ("lo", "hi")):
-        return RealInterval(float(data["lo"]), float(data["hi"]))
-    raise InputError(f"malformed domain {data!r}")
+        lo, hi = data["lo"], data["hi"]
+        if not all(_bounded_real(v) for v in (lo, hi)):
+            raise InputError(
+                f"real domain bounds must be finite numbers within +-2**53, got {_short(data)}"
+            )
+        return RealInterval(float(lo), float(hi))
+    raise InputError(f"malformed domain {_short(data)}")
 
 
 # --------------------------------------------------------------------------------------------

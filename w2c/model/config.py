@@ -51,6 +51,49 @@ class ModelConfig:
     def width(self) -> int:
         return self.width_before(len(self.layers))
 
+    def forward_elements(
+        self, batch: int, steps: int | None = None, *, keep_traces: bool = False
+    ) -> float:
+        """Elements one hardened forward pass over ``batch`` sequences holds at its peak.
+
+        An estimate of the dominant arrays (docs/checkpoint.md, "Memory"): per layer the head
+        operands [B, T, H, 3], the query/key encodings (~4 arrays of [B, T + S, H, D], S = T +
+        pad key slots), the attention scores and their masked/selected copies (3 x [B, H, T, S])
+        and the sub-MLP activations (3 x [B, T, M, hidden]); the residual stream (2 x [B, T,
+        width]) throughout. Layers run one after another, so the largest layer counts;
+        ``keep_traces`` adds what the compiler keeps of every layer (operands, chosen keys,
+        outputs) for its trace tables. A float, so hostile sizes cannot overflow.
+        """
+        b = float(batch)
+        t = float(self.length if steps is None else steps)
+        s = t + self.pad
+        d, k, hidden = self.attn_dim, self.mlp_arity, self.mlp_hidden
+        largest = kept = 0.0
+        for spec in self.layers:
+            h, m = spec.heads, spec.mlps
+            heads = b * t * h * 3 + 4 * b * (t + s) * h * d + 3 * b * h * t * s
+            mlps = b * t * m * k + 3 * b * t * m * hidden
+            largest = max(largest, heads, mlps)
+            kept += b * t * (4 * h + m * (k + 1))
+        return largest + 2 * b * t * self.width + (kept if keep_traces else 0.0)
+
+    def training_elements(self, batch: int) -> float:
+        """Elements one training step keeps for backpropagation (every layer's activations).
+
+        Relaxed selections hold several copies of the scores (noise, logs, softmax, the
+        straight-through mix): ~8 x [B, H, T, S] per layer, plus the encodings and sub-MLP
+        activations of every layer, plus the stream.
+        """
+        b, t = float(batch), float(self.length)
+        s = t + self.pad
+        d, k, hidden = self.attn_dim, self.mlp_arity, self.mlp_hidden
+        total = 0.0
+        for spec in self.layers:
+            h, m = spec.heads, spec.mlps
+            total += b * t * h * 6 + 8 * b * (t + s) * h * d + 8 * b * h * t * s
+            total += b * t * m * k * 2 + 4 * b * t * m * hidden
+        return total + 2 * b * t * self.width * len(self.layers)
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["input_names"] = list(self.input_names)

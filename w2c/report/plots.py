@@ -3,6 +3,8 @@
 Drawn with matplotlib's object API on the Agg canvas (no pyplot state, no display), at fixed
 sizes and DPI, with the "Software" metadata dropped, so the same inputs give the same bytes.
 ``figures`` returns {file name: PNG bytes}; callers write them (atomically) or inline them.
+A checkpoint without annealing log points (an empty history: allowed by the format) still gets
+an ``annealing.png``, saying so instead of drawing curves.
 """
 
 from __future__ import annotations
@@ -52,10 +54,13 @@ def annealing_png(training: Mapping[str, Any], title: str) -> bytes:
     steps) is drawn as markers at the right edge instead of a vertical line.
     """
     full = {k: np.asarray(v, dtype=float) for k, v in training["history"].items()}
-    annealing = full["step"] < float(training.get("steps", np.inf))
+    drawable = full["tau"] > 0  # the temperature axis is logarithmic
+    annealing = (full["step"] < float(training.get("steps", np.inf))) & drawable
     history = {k: v[annealing] for k, v in full.items()}
-    polished = {k: v[~annealing] for k, v in full.items()}
+    polished = {k: v[~annealing & drawable] for k, v in full.items()}
     tau = history["tau"]
+    if not tau.size:
+        return _no_history_png(title, int(full["step"].size))
     figure = _figure(7.0, 7.0)
     losses, delta, agree = figure.subplots(3, 1, sharex=True, height_ratios=(3, 2, 2))
     floor = 1e-16
@@ -94,6 +99,17 @@ def annealing_png(training: Mapping[str, Any], title: str) -> bytes:
     agree.set_xlabel("temperature τ (annealed, log scale)")
     for axis in (losses, delta, agree):
         axis.grid(True, alpha=0.3)
+    figure.suptitle(title, fontsize=11)
+    return _png(figure)
+
+
+def _no_history_png(title: str, points: int) -> bytes:
+    """The annealing figure of a checkpoint that recorded no annealing log point."""
+    figure = _figure(7.0, 3.0)
+    axis = figure.subplots()
+    axis.set_axis_off()
+    note = "no training history recorded" if not points else "no annealing log point to draw"
+    axis.text(0.5, 0.5, note, ha="center", va="center", fontsize=12, transform=axis.transAxes)
     figure.suptitle(title, fontsize=11)
     return _png(figure)
 
