@@ -458,3 +458,25 @@ def test_saved_checkpoint_is_always_loadable(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="seconds"):
         checkpoint.save(trained, tmp_path / "n.pt")
     assert not (tmp_path / "n.pt").exists()
+
+
+def test_values_near_the_float64_maximum_train_quietly(tmp_path: Path, capsys) -> None:
+    values = np.clip(_rows(80), -1.7, 1.7) * 1e308  # spreads overflow, the data does not
+    np.save(tmp_path / "max.npy", values)
+    out = tmp_path / "out"
+    assert run(["causal", str(tmp_path / "max.npy"), "-L", "2", "-o", str(out), *FAST]) == 0
+    assert capsys.readouterr().err == ""  # no overflow warnings either
+    assert np.all(np.isfinite(checkpoint.load(out / "model.pt").std))
+
+
+def test_longdouble_beyond_float64_is_refused_in_one_line(tmp_path: Path, capsys) -> None:
+    values = _rows(60).astype(np.longdouble)
+    if np.finfo(np.longdouble).max <= np.finfo(np.float64).max:
+        pytest.skip("longdouble is float64 on this platform")
+    values[5, 1] = np.longdouble(10) ** 400
+    np.save(tmp_path / "ld.npy", values)
+    capsys.readouterr()
+    assert run(["causal", str(tmp_path / "ld.npy"), "-L", "2", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("w2c: error:"), err
+    assert "non-finite value in column 'x1' at time index 5" in err

@@ -271,7 +271,9 @@ def load_npy(path: str | Path, check: SizeCheck | None = None) -> TimeSeries:
     except (ValueError, OSError, EOFError) as exc:
         raise InputError(f"{path} is not a plain numeric .npy array ({exc})") from None
     names = [f"x{j}" for j in range(n_vars)]
-    return from_array(array.astype(np.float64), names, source=str(path))
+    with np.errstate(over="ignore"):  # a longdouble beyond float64 becomes inf: refused below
+        values = array.astype(np.float64)
+    return from_array(values, names, source=str(path))
 
 
 def load(
@@ -307,7 +309,8 @@ def from_array(
         raise InputError(f"{source}: values must be real numbers, got {values.dtype}")
     if values.dtype.kind not in NUMERIC_KINDS or values.dtype.names is not None:
         raise InputError(f"{source}: values must be numeric, got {values.dtype}")
-    values = values.astype(np.float64)
+    with np.errstate(over="ignore"):  # a longdouble beyond float64 becomes inf: refused below
+        values = values.astype(np.float64)
     n_steps, n_vars = values.shape
     names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(n_vars))
     if len(names) != n_vars:
@@ -331,7 +334,8 @@ def from_array(
             f"{source}: missing or non-finite value in column {names[j]!r} at time index {t}"
         )
     if n_steps > 0:
-        spread = values.max(axis=0) - values.min(axis=0)
+        with np.errstate(over="ignore"):  # near the float64 maximum a spread is inf, not 0
+            spread = values.max(axis=0) - values.min(axis=0)
         constant = [names[j] for j in range(n_vars) if spread[j] == 0]
         if constant:
             raise InputError(
@@ -339,7 +343,8 @@ def from_array(
                 "caused by anything measurable)"
             )
     if n_steps > 2:
-        steps = np.diff(values, axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            steps = np.diff(values, axis=0)
         ramps = [names[j] for j in range(n_vars) if np.all(steps[:, j] == steps[0, j])]
         if ramps:
             raise InputError(
