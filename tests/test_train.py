@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,85 @@ def test_corpus_train_keeps_going_past_a_task_that_never_gets_exact(
     captured = capsys.readouterr()
     assert trained == ["spring"] and "spring: trained" in captured.out
     assert "1 of 2 corpus task(s) never reached the bar: abs_value" in captured.err
+
+
+# ---- numeric arguments and what a task may ask for: refused before any training --------------
+
+WIDE_TASKS = textwrap.dedent(
+    """
+    import w2c
+    from w2c import Bits
+
+    NAMES = tuple(f"c{i}" for i in range(16))
+    wide_long = w2c.Task(
+        name="wide_long",
+        inputs=(Bits(),) * 16,
+        oracle=lambda x: x.sum(axis=-1),
+        length=256,
+        channels=NAMES,
+    )
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--steps", "0"], "steps must be an integer in 1.."),
+        (["--steps", "-5"], "steps must be an integer in 1.."),
+        (["--steps", str(10**9)], "steps must be an integer in 1.."),
+        (["--seed", "-1"], "seed must be an integer in 0.."),
+        (["--seed", str(2**40)], "seed must be an integer in 0.."),
+    ],
+)
+def test_train_numeric_flags_are_checked_before_training(
+    flags: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import time
+
+    target = tmp_path / "m.pt"
+    began = time.perf_counter()
+    assert run(["train", "sum_last2", "-o", str(target), "-q", *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1].startswith("w2c: error: ") and message in err
+    assert "internal error" not in err and not target.exists()
+    assert time.perf_counter() - began < 10
+
+
+def test_python_train_validates_its_arguments() -> None:
+    from w2c.errors import InputError
+    from w2c.train import train
+
+    task = TASKS["sum_last2"]
+    for kwargs in ({"steps": 0}, {"seed": -1}, {"seed": 1.5}, {"threads": 0}, {"max_attempts": 0}):
+        with pytest.raises(InputError):
+            train(task, **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="no oracle"):
+        train(replace(task, oracle=None))
+
+
+def test_a_task_too_big_to_train_is_refused_by_memory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "wide.py"
+    path.write_text(WIDE_TASKS)
+    target = tmp_path / "m.pt"
+    assert run(["train", f"{path}:wide_long", "-o", str(target), "-q"]) == 2
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("w2c: error: training wide_long") and "memory" in last
+    assert not target.exists()
+
+
+def test_training_memory_grows_with_length_and_batch() -> None:
+    from w2c.model.config import Recipe
+    from w2c.tasks import Bits, Task
+    from w2c.train import training_memory
+
+    def task(length: int) -> Task:
+        return Task("t", (Bits(),), lambda x: x[..., 0], length=length)
+
+    recipe = Recipe((ModelSize(((2, 1),), 8),))
+    big_batch = Recipe(recipe.sizes, TrainSettings(batch=100_000))
+    assert training_memory(task(80), recipe) > 20 * training_memory(task(10), recipe)
+    assert training_memory(task(10), big_batch) > 2 * training_memory(task(10), recipe)

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from w2c.errors import CheckFailed
+from w2c.errors import CheckFailed, InputError
+from w2c.limits import check_memory
 from w2c.model.config import LayerSpec, ModelConfig, ModelSize, Recipe, TrainSettings
 from w2c.model.network import DiscreteTransformer
 from w2c.model.sampler import Mode
@@ -31,6 +32,9 @@ FEEDBACK_NAME = "y_prev"
 EXACT_SEQUENCES = 10_000
 EXHAUSTIVE_BUDGET = 10**6  # as the verifier's exhaustive check (docs/verification.md)
 REAL_REL_MSE_BAR = 1e-6
+MAX_STEPS = 1_000_000  # annealing steps per attempt
+MAX_SEED = 2**32 - 1  # base seeds 0..MAX_SEED (NumPy and torch accept every run seed of a plan)
+MAX_THREADS = 1024
 
 DEFAULT_RECIPE = Recipe(
     sizes=(
@@ -153,8 +157,11 @@ def exact_on_short_sequences(model: DiscreteTransformer, task: Task, budget: int
     """Every input sequence of every length up to the exhaustive verifier's, exactly right."""
     from w2c.verify_exhaustive import domain_points, exhaustive_length
 
+    longest = exhaustive_length(task, budget)
+    if longest == 0:
+        return True
     _, points = domain_points(task)
-    for length in range(1, exhaustive_length(task, budget) + 1):
+    for length in range(1, longest + 1):
         index = np.indices((len(points),) * length).reshape(length, -1).T
         for start in range(0, len(index), 1 << 16):
             x = points[index[start : start + (1 << 16)]]
@@ -452,8 +459,10 @@ def train(
     first exact run is kept. Raises CheckFailed when no attempt is exact and ``require_exact``.
     """
     recipe = recipe or DEFAULT_RECIPE
+    check_arguments(task, recipe, seed, steps, max_attempts, threads)
     if steps is not None:
         recipe = replace(recipe, settings=replace(recipe.settings, steps=steps))
+    check_training_memory(task, recipe)
     plan = attempts_of(recipe, seed)
     if max_attempts is not None:
         plan = plan[: max(1, max_attempts)]
@@ -481,6 +490,103 @@ def train(
             f"({outcome.total_seconds:.0f} s); best: {best.exactness.describe()}"
         )
     return outcome
+
+
+def _whole(value: object, name: str, lo: int, hi: int) -> None:
+    if type(value) is not int or not lo <= value <= hi:
+        raise InputError(f"{name} must be an integer in {lo}..{hi}, got {value!r}"[:200])
+
+
+def _positive(value: object, name: str) -> None:
+    ok = type(value) in (int, float) and math.isfinite(value) and value > 0  # type: ignore[arg-type]
+    if not ok:
+        raise InputError(f"{name} must be a finite positive number, got {value!r}"[:200])
+
+
+def check_arguments(
+    task: object,
+    recipe: Recipe,
+    seed: object,
+    steps: object,
+    max_attempts: object,
+    threads: object,
+) -> None:
+    """The public entry point's numbers (and the recipe's settings) before any work: InputError."""
+    if not isinstance(task, Task):
+        raise InputError(f"train needs a w2c.Task, not {type(task).__name__}")
+    if not task.has_oracle:
+        raise InputError(f"task {task.name} has no oracle to train on")
+    _whole(seed, "seed", 0, MAX_SEED)
+    if steps is not None:
+        _whole(steps, "steps", 1, MAX_STEPS)
+    if max_attempts is not None:
+        _whole(max_attempts, "max_attempts", 1, 10**6)
+    _whole(threads, "threads", 1, MAX_THREADS)
+    if not isinstance(recipe, Recipe) or not recipe.sizes:
+        raise InputError("a training recipe needs at least one model size")
+    _whole(recipe.seeds_per_size, "seeds_per_size", 1, 10**6)
+    settings = recipe.settings
+    _whole(settings.steps, "steps", 1, MAX_STEPS)
+    _whole(settings.polish_steps, "polish_steps", 0, MAX_STEPS)
+    for name in ("batch", "eval_batch"):
+        _whole(getattr(settings, name), name, 1, 10**6)
+    _whole(settings.log_every, "log_every", 1, MAX_STEPS)
+    for name in ("lr", "tau_start", "tau_end", "read_lr_scale"):
+        _positive(getattr(settings, name), name)
+    for size in recipe.sizes:
+        if not 1 <= len(size.layers) <= 8 or not all(
+            type(h) is int and type(m) is int and 0 <= h <= 16 and 0 <= m <= 16
+            for h, m in size.layers
+        ):
+            raise InputError(f"model size {size.describe()}: 1..8 layers of 0..16 heads/sub-MLPs")
+        _whole(size.mlp_hidden, "mlp_hidden", 1, 256)
+        _whole(size.mlp_arity, "mlp_arity", 1, 4)
+
+
+def _shape_of(task: Task, size: ModelSize) -> ModelConfig:
+    """The config make_config would build, without sampling (scales do not change sizes)."""
+    names = tuple(task.channels) + ((FEEDBACK_NAME,) if task.feedback else ())
+    return ModelConfig(
+        input_names=names,
+        input_scales=(1.0,) * len(names),
+        output_scale=1.0,
+        length=task.length,
+        layers=tuple(LayerSpec(h, m) for h, m in size.layers),
+        mlp_hidden=size.mlp_hidden,
+        mlp_arity=size.mlp_arity,
+    )
+
+
+def training_memory(task: Task, recipe: Recipe) -> float:
+    """Bytes the largest attempt needs (docs/checkpoint.md, "Memory").
+
+    The largest of: a training step's autograd graph (float32, ``batch`` sequences), the hard
+    evaluation batch (float32), the exactness check on EXACT_SEQUENCES fresh sequences and the
+    output-head fit on 4096 (float64, no gradients), plus the sampled batch itself.
+    """
+    settings = recipe.settings
+    steps, channels = task.length, task.n_channels + 1
+    needed = 0.0
+    for size in recipe.sizes:
+        config = _shape_of(task, size)
+        needed = max(
+            needed,
+            4.0 * config.training_elements(settings.batch),
+            4.0 * config.forward_elements(settings.eval_batch),
+            8.0 * config.forward_elements(EXACT_SEQUENCES),
+            8.0 * config.forward_elements(4096, keep_traces=True),
+        )
+    largest_batch = max(settings.batch, settings.eval_batch, EXACT_SEQUENCES)
+    return needed + 8.0 * largest_batch * steps * channels * 3
+
+
+def check_training_memory(task: Task, recipe: Recipe) -> None:
+    """Refuse (exit 2) a task/recipe whose length x channels x batch would exhaust memory."""
+    check_memory(
+        training_memory(task, recipe),
+        f"training {task.name} (length {task.length}, {task.n_channels} channel(s), batch "
+        f"{recipe.settings.batch})",
+    )
 
 
 def training_record(outcome: TrainOutcome) -> dict[str, Any]:

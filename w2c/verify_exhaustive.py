@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from w2c.limits import check_memory
 from w2c.tasks import Task
 from w2c.verify_compare import Program, Reference, Tally, run_program
 from w2c.verify_report import Evidence
@@ -41,7 +42,12 @@ def domain_size(task: Task) -> int:
 
 
 def domain_points(task: Task) -> tuple[list[Any], np.ndarray]:
-    """Every per-position input (an int, or a tuple for several channels) and the same as [V, C]."""
+    """Every per-position input (an int, or a tuple for several channels) and the same as [V, C].
+
+    Sized before it is built: V = |domain| points of C channels, as Python tuples and float64.
+    """
+    count = float(domain_size(task))
+    check_memory(count * task.n_channels * 48.0, f"enumerating the {count:.3g} inputs of a step")
     channels = [list(range(d.lo, d.hi)) for d in task.inputs]  # type: ignore[union-attr]
     points: list[Any] = channels[0] if len(channels) == 1 else list(itertools.product(*channels))
     array = np.asarray(points, dtype=np.float64).reshape(len(points), len(channels))
