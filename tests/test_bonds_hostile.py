@@ -131,24 +131,26 @@ def test_unknown_trace_id_leaves_no_folder(tmp_path: Path, capsys) -> None:
     assert not out.exists()
 
 
-def test_a_failed_write_removes_the_files_it_created(tmp_path: Path, capsys, monkeypatch) -> None:
+def test_a_failed_write_leaves_no_output(tmp_path: Path, capsys, monkeypatch) -> None:
+    """The second of three files hits a full disk: no file is written, no temporary is left."""
+    from w2c import fileio
     from w2c.errors import InputError
-    from w2c.frontends.cot import api
 
-    real = api.write_bytes
+    real = fileio._stage
     calls = []
 
-    def second_fails(path: Path, data: bytes, force: bool = False) -> Path:
-        calls.append(path)
+    def second_fails(target: Path, data: bytes) -> str:
+        calls.append(target)
         if len(calls) == 2:
-            raise InputError(f"cannot write {path}: disk full")
-        return real(path, data, force)
+            raise InputError(f"cannot write {target}: disk full")
+        return real(target, data)
 
-    monkeypatch.setattr(api, "write_bytes", second_fails)
+    monkeypatch.setattr(fileio, "_stage", second_fails)
     corpus = _jsonl(tmp_path / "t.jsonl", _trace())
     out = tmp_path / "out"
     assert run(["bonds", "analyze", str(corpus), "-o", str(out)]) == 2
     assert "disk full" in capsys.readouterr().err
+    assert len(calls) == 2
     assert list(out.iterdir()) == []
 
 

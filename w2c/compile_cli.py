@@ -79,7 +79,7 @@ def compile_command(
 ) -> None:
     """Compile MODEL to a verified Python program (exit 1 not verified, 3 partial)."""
     from w2c.compiler import compile_model
-    from w2c.fileio import check_outputs, write_text
+    from w2c.fileio import check_outputs, write_all
     from w2c.task_loader import load_task, task_file
 
     existing_file(model, "model")
@@ -101,11 +101,12 @@ def compile_command(
         progress=progress,
     )
     report = compiled.report
-    write_text(target, compiled.source, force)
+    files: list[tuple[Path, bytes]] = [(target, compiled.source.encode())]
     if emit_tests:
         from w2c.verify_emit import render_test_file
 
-        write_text(tests_path, render_test_file(target, model, task or report.task), force)
+        test_source = render_test_file(target, model, task or report.task)
+        files.append((tests_path, test_source.encode()))
     document = None
     if as_json or report_html is not None:
         from w2c.report.compile_doc import compile_document
@@ -117,7 +118,8 @@ def compile_command(
     if report_html is not None:
         from w2c.report.html_page import page_for
 
-        write_text(report_html, page_for(compiled, document, model), force)
+        files.append((report_html, page_for(compiled, document, model).encode()))
+    write_all(files, force)  # all of them or none
     show = _err if as_json else typer.echo
     for name, text in report.snapshots:
         show(f"; ---- IR after {name} ----\n{text}")

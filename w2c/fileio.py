@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -112,8 +112,8 @@ def _umask() -> int:
     return mask
 
 
-def _atomic_write(path: Path, writer: Callable[[IO[bytes]], None], force: bool) -> Path:
-    target = check_output(path, force)
+def _stage(target: Path, data: bytes) -> str:
+    """``data`` in a synced temporary file beside ``target``; its path."""
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
@@ -121,28 +121,54 @@ def _atomic_write(path: Path, writer: Callable[[IO[bytes]], None], force: bool) 
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a normal file is 0666 - umask
         with os.fdopen(fd, "wb") as handle:
-            writer(handle)
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if target.exists() and not force:  # appeared while we were writing
-            raise InputError(f"{target} exists; pass --force to replace it")
-        if target.exists() and not target.is_file():  # became a special file meanwhile
-            raise InputError(f"{target} is not a regular file; w2c writes only regular files")
-        os.replace(tmp, target)
-    except OSError as exc:  # a full disk, a vanished folder: nothing half-written is left
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    except OSError as exc:  # a full disk: nothing half-written is left
+        os.unlink(tmp)
         raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        os.unlink(tmp)
         raise
-    return target
+    return tmp
+
+
+def write_all(
+    files: Sequence[tuple[str | os.PathLike[str], bytes]], force: bool = False
+) -> list[Path]:
+    """Write several outputs as one: every file is staged before the first rename.
+
+    A full disk, an interrupt or a target that changed meanwhile (appeared without ``force``, or
+    became a special file) leaves every target as it was. Only the renames themselves, each
+    atomic, come after the point of no return.
+    """
+    targets = check_outputs([path for path, _ in files], force)
+    staged: list[str] = []
+    current = targets[0] if targets else Path(".")
+    try:
+        for target, (_, data) in zip(targets, files, strict=True):
+            current = target
+            staged.append(_stage(target, data))
+        for target in targets:
+            if target.exists() and not force:  # appeared while we were writing
+                raise InputError(f"{target} exists; pass --force to replace it")
+            if target.exists() and not target.is_file():
+                raise InputError(f"{target} is not a regular file; w2c writes only regular files")
+        for tmp, target in zip(staged, targets, strict=True):
+            current = target
+            os.replace(tmp, target)
+    except OSError as exc:  # a vanished folder, a failed rename
+        raise InputError(f"cannot write {current}: {exc.strerror or exc}") from None
+    finally:
+        for tmp in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return targets
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes, force: bool = False) -> Path:
-    """Write `data` atomically to `path`."""
-    return _atomic_write(Path(path), lambda handle: handle.write(data), force)
+    """Write ``data`` atomically to ``path``."""
+    return write_all([(path, data)], force)[0]
 
 
 def write_text(path: str | os.PathLike[str], text: str, force: bool = False) -> Path:

@@ -137,7 +137,7 @@ def write_plots(
     folder: Path, summary: dict[str, Any], view: Any, force: bool, model: Path
 ) -> list[Path]:
     """Check every target, then draw and write each PNG atomically into ``folder``."""
-    from w2c.fileio import check_outputs, ensure_output_dir, write_bytes
+    from w2c.fileio import check_outputs, ensure_output_dir, write_all
     from w2c.report import model_view
     from w2c.report.plots import figures
 
@@ -150,7 +150,8 @@ def write_plots(
     )
     ensure_output_dir(folder)
     targets = check_outputs([folder / name for name in pngs], force, inputs=[model])
-    return [write_bytes(t, draw(), force) for t, draw in zip(targets, pngs.values(), strict=True)]
+    drawn = [draw() for draw in pngs.values()]
+    return write_all(list(zip(targets, drawn, strict=True)), force)
 
 
 @app.command("inspect")

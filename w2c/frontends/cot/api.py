@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from w2c.errors import InputError
-from w2c.fileio import check_output, check_outputs, ensure_output_dir, write_bytes
+from w2c.fileio import check_output, check_outputs, ensure_output_dir, write_all, write_bytes
 from w2c.frontends.cot import compare as _compare
 from w2c.frontends.cot import plan as _plan
 from w2c.frontends.cot.embed import Similarity
@@ -205,21 +205,10 @@ def output_targets(
 def write_outputs(
     out_dir: PathLike | None, targets: Sequence[Path], blobs: Sequence[bytes], force: bool
 ) -> list[Path]:
-    """Write already-rendered outputs; files this call created are removed if a later one fails."""
+    """Write already-rendered outputs, all of them or none (w2c.fileio.write_all)."""
     if out_dir is not None:
         ensure_output_dir(out_dir)
-    created: list[Path] = []
-    try:
-        for target, blob in zip(targets, blobs, strict=True):
-            existed = target.exists()
-            write_bytes(target, blob, force)
-            if not existed:
-                created.append(target)
-    except BaseException:
-        for path in created:
-            path.unlink(missing_ok=True)
-        raise
-    return list(targets)
+    return write_all(list(zip(targets, blobs, strict=True)), force)
 
 
 def analyze(
