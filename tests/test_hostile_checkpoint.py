@@ -324,3 +324,44 @@ def test_print_ir_after_an_unknown_pass_is_exit_2(
     argv = ["compile", str(CORPUS / "and_last2.pt"), "-o", str(out), "--print-ir-after", "bogus"]
     last = _refused(argv, capsys, out, "bogus")
     assert "simplify" in last and "all" in last  # the known names are listed
+
+
+# ---- the verify entry point reads checkpoints through the same validation --------------------
+
+
+def test_verify_refuses_a_hostile_checkpoint(
+    shipped: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    program = tmp_path / "and.py"  # a valid program: the checkpoint is what gets refused
+    program.write_text("def program(xs):\n    return [0 for _ in xs]\n")
+    assert run(["verify", str(program), str(CORPUS / "and_last2.pt")]) == 1  # loads fine
+    capsys.readouterr()
+    stride0 = torch.zeros(1, dtype=torch.float64).expand(4 * 10**9)
+    path = _save(tmp_path, _mutated(shipped, _set_history("soft_loss", stride0)))
+    began = time.perf_counter()
+    assert run(["verify", str(program), str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1].startswith("w2c: error:") and "elements" in err
+    assert time.perf_counter() - began < 10
+
+
+def test_odd_but_valid_shapes_compile_without_internal_errors(
+    shipped: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Length 1, and a first layer with more heads than the model has inputs: exit 0/1/3."""
+    from w2c.model.config import ModelConfig
+    from w2c.model.network import DiscreteTransformer
+
+    for length, layers in ((1, [[1, 1]]), (3, [[4, 0], [2, 1]])):
+        data = copy.deepcopy(shipped)
+        data["config"].update(length=length, layers=layers)
+        data["task"]["length"] = length
+        torch.manual_seed(0)
+        model = DiscreteTransformer(ModelConfig.from_dict(data["config"]))
+        data["state_dict"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        path = _save(tmp_path, data, f"odd{length}.pt")
+        out = tmp_path / f"odd{length}.py"
+        code = run(["compile", str(path), "-o", str(out), "-q"])
+        err = capsys.readouterr().err
+        assert code in (0, 1, 3), err
+        assert "internal error" not in err and out.exists()
