@@ -171,6 +171,7 @@ FIELD_CASES = {
     "seed 2**70": (lambda d: d["training"].update(seed=2**70), "'seed'"),
     "negative steps": (lambda d: d["training"].update(steps=-5), "'steps'"),
     "tensor scalar": (lambda d: d["training"].update(seed=torch.tensor(3)), "'seed'"),
+    "tensor task length": (lambda d: d["task"].update(length=torch.ones(3)), "length"),
     "huge version": (lambda d: d.update(w2c_version="1" * 100_000), "w2c_version"),
     "int key at top": (lambda d: d.update({5: 1}), "unknown field"),
     "int key in state_dict": (lambda d: d["state_dict"].update({7: torch.zeros(1)}), "7"),
@@ -216,7 +217,7 @@ def test_a_config_at_the_limits_is_refused_for_memory(
     shipped: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = _mutated(shipped, _max_config)
-    last = _compile_refused(tmp_path, data, capsys, "memory", "--max-memory")
+    last = _compile_refused(tmp_path, data, capsys, "memory", "--max-memory", "bad.pt")
     assert "GiB" in last
 
 

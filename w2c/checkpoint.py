@@ -153,7 +153,7 @@ def load(path: str | Path) -> Checkpoint:
         raise CheckpointError(f"{file}: not a readable w2c checkpoint ({reason})") from None
     try:
         return validate(data, file)
-    except CheckpointError as exc:
+    except InputError as exc:  # CheckpointError, or the memory budget's refusal
         raise CheckpointError(f"{file}: {exc}") from None
 
 
@@ -303,7 +303,7 @@ def _check_task(raw: object, config: ModelConfig) -> dict[str, Any]:
             raise CheckpointError(f"task domains: {exc}") from None
     if type(raw["feedback"]) is not bool:
         raise CheckpointError("task field 'feedback' must be true or false")
-    if raw["length"] != config.length or type(raw["length"]) is not int:
+    if type(raw["length"]) is not int or raw["length"] != config.length:
         raise CheckpointError("task length does not match the model's length")
     expected = list(channels) + ([FEEDBACK_INPUT] if raw["feedback"] else [])
     if list(config.input_names) != expected:
