@@ -108,10 +108,12 @@ class Case:
     spec: Any
     build: Callable[[Case, Path, Fixtures], list[Run]]
     note: str = ""
+    seed: int | None = None  # set for a pinned case drawn under another seed than the run's
 
     @property
     def name(self) -> str:
-        return f"{self.gen}-{self.index:04d}"
+        suffix = "" if self.seed is None else f"@{self.seed}"
+        return f"{self.gen}-{self.index:04d}{suffix}"
 
 
 @dataclass
@@ -2557,6 +2559,7 @@ def run_all(
     bases: tuple[str, ...] = QUICK_BASES,
     only_case: str | None = None,
     log: Callable[[str], None] = print,
+    pinned: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Draw, build and run every case; returns a JSON-able summary with every result."""
     start = time.monotonic()
@@ -2582,6 +2585,13 @@ def run_all(
             for g in gens:  # interleaved, so a time budget cuts every generator alike
                 if i < len(specs[g]):
                     queue.append(Case(g, i, specs[g][i], BUILDERS[g]))
+    for item in pinned:  # "GEN-NNNN@SEED": a case another seed drew, run first
+        name, _, pin_seed = item.partition("@")
+        gen, index = name.rsplit("-", 1)
+        at, pin = int(index), int(pin_seed or seed)
+        spec = draw(gen, at + 1, pin, bases, at)[0]
+        queue.insert(0, Case(gen, at, spec, BUILDERS[gen], seed=pin))
+    gens = list(dict.fromkeys([*gens, *(c.gen for c in queue)]))  # pinned cases need setup too
     used = {c.spec["base"] for c in queue if c.gen in ("checkpoint", "options")}
     server = ForkServer(root, limits, workers)
 
@@ -2705,7 +2715,8 @@ def describe(result: dict[str, Any]) -> str:
         lines.append(f"    case: {result['note'][:400]}")
     if result["last_stderr"]:
         lines.append(f"    last stderr line: {result['last_stderr'][:300]}")
-    return "\n".join(lines)
+    text = "\n".join(lines)  # file names may be surrogate-escaped bytes: print them escaped
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def table(summary: dict[str, Any]) -> str:
@@ -2759,6 +2770,9 @@ def main(argv: list[str] | None = None, defaults: dict[str, Any] | None = None) 
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", action="append", choices=GENERATORS, help="just these generators")
     parser.add_argument("--case", help="run one case by name, e.g. checkpoint-0007")
+    parser.add_argument(
+        "--pin", action="append", default=[], help="also run GEN-NNNN@SEED (repeatable)"
+    )
     parser.add_argument("--workers", type=int, default=d["workers"])
     parser.add_argument("--cpu", type=int, default=d["cpu"], help="RLIMIT_CPU per run (s)")
     parser.add_argument("--wall", type=float, default=d["wall"], help="wall-clock kill per run (s)")
@@ -2769,6 +2783,9 @@ def main(argv: list[str] | None = None, defaults: dict[str, Any] | None = None) 
     parser.add_argument("--quiet", action="store_true", help="only the table and failures")
     args = parser.parse_args(argv)
     gens = args.only or list(GENERATORS)
+    if args.case and "@" in args.case:  # a case of another seed: run it as a pinned one
+        args.pin.append(args.case)
+        args.case, args.cases = None, 0
     if args.case:
         gens = [args.case.rsplit("-", 1)[0]]
     root = args.root or Path(tempfile.mkdtemp(prefix="w2c-fuzz-"))
@@ -2784,6 +2801,7 @@ def main(argv: list[str] | None = None, defaults: dict[str, Any] | None = None) 
         limits=limits,
         bases=BASES if args.all_bases else QUICK_BASES,
         only_case=args.case,
+        pinned=tuple(args.pin),
         log=(lambda _m: None) if args.quiet else (lambda m: print(m, flush=True)),
     )
     if args.json:
