@@ -349,11 +349,12 @@ def test_verify_refuses_a_hostile_checkpoint(
 def test_odd_but_valid_shapes_compile_without_internal_errors(
     shipped: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Length 1, and a first layer with more heads than the model has inputs: exit 0/1/3."""
+    """Length 1, a first layer with more heads than the model has inputs, and layers with
+    neither heads nor sub-MLPs (the output head reads the inputs alone): exit 0/1/3."""
     from w2c.model.config import ModelConfig
     from w2c.model.network import DiscreteTransformer
 
-    for length, layers in ((1, [[1, 1]]), (3, [[4, 0], [2, 1]])):
+    for length, layers in ((1, [[1, 1]]), (3, [[4, 0], [2, 1]]), (2, [[0, 0]] * 8)):
         data = copy.deepcopy(shipped)
         data["config"].update(length=length, layers=layers)
         data["task"]["length"] = length

@@ -178,8 +178,8 @@ class DiscreteTransformer(nn.Module):
                 if traces is not None:
                     trace.mlp_reads = layer.mlp_read.argmax(-1)
                     trace.mlp_inputs = u
-            if traces is not None:
-                trace.outputs = torch.cat(new, dim=-1)
+            if traces is not None:  # a layer without heads or sub-MLPs adds no variable
+                trace.outputs = torch.cat(new, dim=-1) if new else stream[..., :0]
                 traces.append(trace)
         return stream
 
