@@ -427,3 +427,14 @@ def test_odd_ids_are_kept_or_replaced(tmp_path: Path, capsys) -> None:
     assert run(["bonds", "analyze", str(corpus), "--json"]) == 0
     ids = [t["id"] for t in json.loads(capsys.readouterr().out)["traces"]]
     assert ids == ["ids:1", "ids:2", "7", "s"]
+
+
+def test_compare_with_an_undefined_correlation_writes_null(tmp_path: Path, capsys) -> None:
+    """A corpus whose only trace is tags has a constant structure: r is undefined, not a crash."""
+    a = _jsonl(tmp_path / "a.jsonl", json.dumps({"text": "</think><think><|begin_of_thought|>"}))
+    b = _jsonl(tmp_path / "b.jsonl", _trace(), _trace())
+    out = tmp_path / "out"
+    argv = ["bonds", "compare", str(a), str(b), "--bootstrap", "5", "--min-chars", "200"]
+    assert run([*argv, "-o", str(out)]) == 0
+    document = json.loads((out / "compare.json").read_text())
+    assert None in document["metrics"].values(), document["metrics"]

@@ -174,3 +174,18 @@ def test_interrupt_exits_130_with_one_line_and_writes_nothing(tmp_path: Path) ->
     lines = (seen + rest).decode().strip().splitlines()
     assert lines[-1].strip() == "w2c: error: interrupted"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("target", ["", "."])
+def test_a_folder_or_empty_name_as_program_is_refused(
+    model: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    target: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    before = snapshot(tmp_path)
+    assert run(["compile", str(model), "-o", target, "-q"]) == 2
+    assert "output path is a folder" in error_line(capsys)
+    assert snapshot(tmp_path) == before

@@ -79,11 +79,12 @@ def compile_command(
 ) -> None:
     """Compile MODEL to a verified Python program (exit 1 not verified, 3 partial)."""
     from w2c.compiler import compile_model
-    from w2c.fileio import check_outputs, write_all
+    from w2c.fileio import check_output, check_outputs, write_all
     from w2c.task_loader import load_task, task_file
 
     existing_file(model, "model")
     target = output if output is not None else Path(f"{model.stem}.py")
+    check_output(target, force, [model])  # a folder or an empty name is refused first
     tests_path = target.with_name(f"test_{target.stem}.py")
     outputs = [target, *([tests_path] if emit_tests else [])]
     outputs += [report_html] if report_html is not None else []

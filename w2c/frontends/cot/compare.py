@@ -181,9 +181,12 @@ def verdict(r: float | None) -> str:
     return "uncertain (0.8 <= r < 0.9)"
 
 
-def _num(value: float | np.floating) -> float | None:
+def _num(value: float | np.floating | None) -> float | None:
+    """A finite float for JSON, or None where the statistic is undefined (NaN, None)."""
+    if value is None:
+        return None
     value = float(value)
-    return None if math.isnan(value) else value
+    return None if not math.isfinite(value) else value
 
 
 def compare_structures(

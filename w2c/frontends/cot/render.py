@@ -165,7 +165,8 @@ def comparison_png(a: dict, b: dict, comparison: dict, names: tuple[str, str]) -
     curve.set_ylabel("Pearson r between disjoint samples")
     curve.axhline(0.9, color="grey", linestyle=":", linewidth=1)
     curve.set_title("stability vs sample size (mean ± sd)", fontsize=9)
-    curve.legend(fontsize=8)
+    if curve.get_legend_handles_labels()[0]:  # no curve at all when r is undefined everywhere
+        curve.legend(fontsize=8)
     return _png(figure)
 
 
