@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -63,7 +62,6 @@ def _mutated(shipped: dict[str, Any], edit: Callable[[dict[str, Any]], Any]) -> 
 def _refused(
     argv: list[str], capsys: pytest.CaptureFixture[str], output: Path, *needles: str
 ) -> str:
-    began = time.perf_counter()
     code = run(argv)
     err = capsys.readouterr().err
     assert code == 2, err
@@ -73,7 +71,6 @@ def _refused(
     for needle in needles:
         assert needle in last, last
     assert not output.exists()
-    assert time.perf_counter() - began < 10
     return last
 
 
@@ -339,11 +336,9 @@ def test_verify_refuses_a_hostile_checkpoint(
     capsys.readouterr()
     stride0 = torch.zeros(1, dtype=torch.float64).expand(4 * 10**9)
     path = _save(tmp_path, _mutated(shipped, _set_history("soft_loss", stride0)))
-    began = time.perf_counter()
     assert run(["verify", str(program), str(path)]) == 2
     err = capsys.readouterr().err
     assert err.strip().splitlines()[-1].startswith("w2c: error:") and "elements" in err
-    assert time.perf_counter() - began < 10
 
 
 def test_odd_but_valid_shapes_compile_without_internal_errors(
