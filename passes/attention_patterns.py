@@ -30,7 +30,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from w2c.ir import (
+from w2c.compiler.ir import (
     IR,
     Attend,
     FirstPosition,
@@ -44,7 +44,7 @@ from w2c.ir import (
     evaluate,
     evaluate_op,
 )
-from w2c.pipeline import Context, Pass
+from w2c.compiler.pipeline import Context, Pass
 
 
 def candidates(op: Attend, length: int, query_values: tuple[float, ...] | None) -> Iterator[Op]:

@@ -20,7 +20,7 @@ import libcst as cst
 import numpy as np
 import sympy
 
-from w2c.ir import (
+from w2c.compiler.ir import (
     IR,
     Attend,
     Expr,
@@ -36,9 +36,9 @@ from w2c.ir import (
     WindowArgExtreme,
     sym,
 )
+from w2c.compiler.pipeline import Context, Pass
 from w2c.passes.simplify import pure
 from w2c.passes.sympy_to_cst import Converter
-from w2c.pipeline import Context, Pass
 from w2c.tasks import Task, parse_symbol
 
 UNVERIFIED = ("Verification: not run yet.",)

@@ -30,7 +30,7 @@ from fractions import Fraction
 import numpy as np
 import sympy
 
-from w2c.ir import (
+from w2c.compiler.ir import (
     IR,
     DomainInfo,
     Expr,
@@ -44,7 +44,7 @@ from w2c.ir import (
     WindowArgExtreme,
     sym,
 )
-from w2c.pipeline import Context, Pass
+from w2c.compiler.pipeline import Context, Pass
 from w2c.tasks import parse_symbol, shift, x_sym, y_sym
 
 DENOMINATORS = (1, 2, 4, 10, 100, 1000)

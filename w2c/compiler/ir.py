@@ -390,6 +390,16 @@ class IR:
         return needed
 
 
+@dataclass(frozen=True)
+class Traces:
+    """What the hardened model computed on the traced inputs (recorded by w2c/lower.py)."""
+
+    inputs: dict[str, np.ndarray]  # channel -> [B, T] task units; "y" = outputs fed back
+    values: dict[str, np.ndarray]  # node name -> [B, T] (model units)
+    attention: dict[str, np.ndarray]  # head node -> [B, T] attended time (negative = pad)
+    samples: int
+
+
 # --------------------------------------------------------------------------------------------
 # Reference interpreter (numpy): the semantics every pass must preserve
 # --------------------------------------------------------------------------------------------
