@@ -160,7 +160,7 @@ def verify_program(
 
 def with_header(ir: IR, context: Context, verification: Sequence[str]) -> IR:
     """The program re-rendered with the verification verdict in its header."""
-    from w2c.passes.emit import render
+    from w2c.codegen.program import render
 
     return replace(ir, source=render(ir, context, verification))
 
@@ -197,6 +197,6 @@ def _rule(ir: IR) -> Any:
 
 
 def _pure(rule: Any) -> bool:
-    from w2c.passes.simplify import pure
+    from w2c.compiler.algebra import pure
 
     return bool(pure(rule))
