@@ -30,7 +30,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from w2c.ir import (
+from w2c.compiler.interpret import evaluate, evaluate_op, reproduces_model
+from w2c.compiler.ir import (
     IR,
     Attend,
     FirstPosition,
@@ -41,10 +42,8 @@ from w2c.ir import (
     QueryGated,
     Shift,
     WindowArgExtreme,
-    evaluate,
-    evaluate_op,
 )
-from w2c.pipeline import Context, Pass
+from w2c.compiler.pipeline import Context, Pass
 
 
 def candidates(op: Attend, length: int, query_values: tuple[float, ...] | None) -> Iterator[Op]:
@@ -85,11 +84,8 @@ def output_agreement(ir: IR, replacements: dict[str, Op], context: Context) -> f
         values = evaluate(replaced, traces.inputs)["y"]
     except (TypeError, ValueError):  # something downstream cannot be evaluated
         return 0.0
-    target = traces.values["y"]
-    if context.task.discrete:
-        return float(np.mean(np.round(values) == np.round(target)))
-    rel = float(np.mean((values - target) ** 2) / max(float(np.var(target)), 1e-12))
-    return 1.0 if rel <= 1e-9 else 0.0
+    ok, score = reproduces_model(values, traces, context.task.discrete)
+    return score if context.task.discrete and not np.isnan(score) else float(ok)
 
 
 def ranked(node: Node, op: Attend, context: Context) -> list[tuple[float, Op]]:

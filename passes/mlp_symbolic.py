@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from w2c.ir import IR, DomainInfo, Expr, Node, SubMLP, sym
-from w2c.pipeline import Context, Pass
+from w2c.compiler.ir import IR, DomainInfo, Expr, Node, SubMLP, sym
+from w2c.compiler.pipeline import Context, Pass
 from w2c.sr import OperandDomain, default_tolerance, fit
 
 

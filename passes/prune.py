@@ -12,8 +12,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from w2c.ir import IR, UNRESOLVED, Input, Node, Output
-from w2c.pipeline import Context, Pass
+from w2c.compiler.ir import IR, UNRESOLVED, Input, Node, Output
+from w2c.compiler.pipeline import Context, Pass
 
 
 def epsilon(context: Context) -> float:

@@ -15,11 +15,11 @@ import torch
 from helpers import config_for
 from w2c.checkpoint import validate
 from w2c.compiler import compile_model
-from w2c.ir import Attend, FirstPosition, PrevMatch, Shift, WindowArgExtreme
+from w2c.compiler.ir import Attend, FirstPosition, PrevMatch, Shift, WindowArgExtreme
+from w2c.compiler.pipeline import Context
 from w2c.lower import lower
 from w2c.model.network import DiscreteTransformer
 from w2c.passes.attention_patterns import PASS
-from w2c.pipeline import Context
 from w2c.tasks import IntRange, Task, shift
 from w2c.train import fit_output_head
 

@@ -11,29 +11,30 @@ channel alone at the other bound, so their number grows linearly, not as 2^chann
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 
 import numpy as np
 import sympy
 import torch
 
 from w2c.checkpoint import FEEDBACK_INPUT, Checkpoint
-from w2c.ir import IR, Attend, Expr, HeadWeights, Input, Node, Output, SubMLP, TaskInfo, sym
+from w2c.compiler.ir import (
+    IR,
+    Attend,
+    Expr,
+    HeadWeights,
+    Input,
+    Node,
+    Output,
+    SubMLP,
+    TaskInfo,
+    Traces,
+    sym,
+)
 from w2c.model.network import DiscreteTransformer, LayerTrace
 from w2c.tasks import IntRange, Task, shift
 
 EXHAUSTIVE_TRACE_LIMIT = 4096
 MAX_EDGE_SEQUENCES = 64  # every corner of the bounds up to this many (six two-sided channels)
-
-
-@dataclass(frozen=True)
-class Traces:
-    """What the hardened model computed on the traced inputs."""
-
-    inputs: dict[str, np.ndarray]  # channel -> [B, T] task units; "y" = outputs fed back
-    values: dict[str, np.ndarray]  # node name -> [B, T] (model units)
-    attention: dict[str, np.ndarray]  # head node -> [B, T] attended time (negative = pad)
-    samples: int
 
 
 def trace_inputs(task: Task, samples: int, seed: int) -> np.ndarray:

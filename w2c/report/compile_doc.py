@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from w2c.ir import Attend
+from w2c.compiler.ir import Attend
 from w2c.report import model_view
 from w2c.report.program_size import program_size
 from w2c.report.schema import SCHEMA

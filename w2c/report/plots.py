@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from w2c.ir import SubMLP, sym
+from w2c.compiler.ir import SubMLP, sym
 from w2c.report.stages import NodeStory, fit_expression
 
 DPI = 100

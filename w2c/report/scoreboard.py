@@ -26,10 +26,9 @@ def reference_source(task: Any) -> str | None:
     """The task's reference rule as a program, written by the compiler's own emitter."""
     if task.reference is None:
         return None
-    from w2c.ir import IR, Input, Node, Output, TaskInfo
-    from w2c.lower import Traces
+    from w2c.compiler.ir import IR, Input, Node, Output, TaskInfo, Traces
+    from w2c.compiler.pipeline import Context
     from w2c.passes.emit import render
-    from w2c.pipeline import Context
 
     nodes = [Node(c, Input(c, 0)) for c in task.channels]
     nodes.append(Node("y", Output((), 0.0, 1.0, rule=task.reference)))

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from w2c.ir import IR, Attend, Expr, Node, SubMLP, sym
+from w2c.compiler.ir import IR, Attend, Expr, Node, SubMLP, sym
 from w2c.report.attention import attention_map, text_grid
 
 Stages = Sequence[tuple[str, IR]]

@@ -11,19 +11,13 @@ from collections.abc import Sequence
 import numpy as np
 import sympy
 
+from w2c.compiler.algebra import is_zero, relu
+
 SIGNIFICANT_DIGITS = 12
-
-
-def relu(e: sympy.Expr) -> sympy.Expr:
-    """The one spelling of relu used in every expression w2c.sr returns."""
-    return sympy.Max(sympy.Integer(0), e)
 
 
 def canonical_relu(expr: sympy.Expr) -> sympy.Expr:
     """Spell ``Min(0, e)`` (how GP libraries often write a relu) as ``-Max(0, -e)``."""
-
-    def is_zero(node: sympy.Basic) -> bool:
-        return node.is_Number and node.is_zero  # also a Float 0.0, which != 0 in sympy
 
     def is_negative_part(node: sympy.Basic) -> bool:
         return isinstance(node, sympy.Min) and len(node.args) == 2 and any(map(is_zero, node.args))

@@ -11,8 +11,9 @@ Which pass produces what (the node contract, after Tracr's compiler/nodes.py):
 |-----------------------|---------------------|-------------------------------------------|
 | Input, Attend, SubMLP | lower               | every pass                                |
 | Node.domain           | infer_domains       | mlp_symbolic, simplify (domain facts)     |
-| Shift, Window, First, | attention_patterns  | prune, simplify, emit                     |
-| PrevMatch             |                     |                                           |
+| Shift, GatedShift,    | attention_patterns  | prune, simplify, emit                     |
+| QueryGated, Window,   |                     |                                           |
+| First, PrevMatch      |                     |                                           |
 | Expr (from a SubMLP)  | mlp_symbolic        | simplify, emit                            |
 | Output.rule           | simplify            | emit, verification (symbolic check)       |
 | IR.source             | emit                | compile, verification                     |
@@ -23,20 +24,72 @@ Semantics of reads before the sequence start: every node reads 0 there (the mode
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import libcst as cst
 import numpy as np
 import sympy
+
+from w2c.codegen.build import call, float_list, index, integer, name
+from w2c.compiler import algebra, kernels
+from w2c.tasks import x_sym, y_sym
+
+if TYPE_CHECKING:
+    from w2c.codegen.program import ProgramBuilder
+
+Env = Mapping[str, np.ndarray]
+Exprs = Mapping[str, sympy.Expr]
 
 # --------------------------------------------------------------------------------------------
 # Ops
 # --------------------------------------------------------------------------------------------
 
 
+class Op(ABC):
+    """One op kind: what it reads, how it prints, and its three meanings in one place.
+
+    ``evaluate`` is the reference semantics (NumPy over [B, T] sequences, w2c/compiler/
+    interpret.py runs a whole IR with it), ``inline`` its expression over the task's symbols for
+    simplify (None: the node stays opaque), ``emit`` the libcst expression computing its value
+    at position t in the emitted program (w2c/codegen/program.py). An op kind without any of
+    them cannot be instantiated.
+    """
+
+    @abstractmethod
+    def operands(self) -> tuple[str, ...]: ...
+
+    @abstractmethod
+    def describe(self) -> str: ...
+
+    @abstractmethod
+    def evaluate(self, env: Env, inputs: Env) -> np.ndarray:
+        """The node's values [B, T] given its operands' values (``env``) and the inputs."""
+
+    @abstractmethod
+    def inline(self, exprs: Exprs, ir: IR) -> sympy.Expr | None:
+        """The node as an expression over task symbols, or None when it cannot be inlined."""
+
+    @abstractmethod
+    def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
+        """The node's value at position t in the program (``b`` binds names and helpers)."""
+
+
+def _window_flag(value: bool) -> cst.Name:
+    return name("True" if value else "False")
+
+
+def _parenthesised(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """A conditional expression nested in another needs parentheses."""
+    if isinstance(expr, cst.IfExp):
+        return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return expr
+
+
 @dataclass(frozen=True)
-class Input:
+class Input(Op):
     """A task input: channel ``channel`` at t - lag (the feedback input is ("y", 1))."""
 
     channel: str
@@ -50,9 +103,18 @@ class Input:
             f"input {self.channel}[t]" if self.lag == 0 else f"input {self.channel}[t-{self.lag}]"
         )
 
+    def evaluate(self, env: Env, inputs: Env) -> np.ndarray:
+        return kernels.shift(inputs[self.channel], self.lag)
+
+    def inline(self, exprs: Exprs, ir: IR) -> sympy.Expr | None:
+        return y_sym(self.lag) if self.channel == "y" else x_sym(self.lag, self.channel)
+
+    def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
+        return b.read(self.channel, self.lag)
+
 
 @dataclass(frozen=True)
-class Expr:
+class Expr(Op):
     """A sympy expression over the operands' symbols (``sym(name)``), position-wise."""
 
     expr: sympy.Expr
@@ -63,6 +125,20 @@ class Expr:
 
     def describe(self) -> str:
         return f"expr {self.expr}"
+
+    def evaluate(self, env: Env, inputs: Env) -> np.ndarray:
+        fn = sympy.lambdify([sym(a) for a in self.args], self.expr, modules="numpy")
+        shape = next(iter(inputs.values())).shape
+        return np.broadcast_to(
+            np.asarray(fn(*[env[a] for a in self.args]), dtype=float), shape
+        ).copy()
+
+    def inline(self, exprs: Exprs, ir: IR) -> sympy.Expr | None:
+        return self.expr.xreplace({sym(a): exprs[a] for a in self.args})
+
+    def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
+        mapping = {sym(a): b.bind(a) for a in self.args}
+        return b.printer(mapping)(self.expr)
 
 
 @dataclass(frozen=True)
@@ -80,7 +156,7 @@ class HeadWeights:
 
 
 @dataclass(frozen=True)
-class Attend:
+class Attend(Op):
     """Unresolved attention head: reads query, key and value variables."""
 
     query: str
@@ -97,9 +173,29 @@ class Attend:
         where = f"L{self.layer}H{self.head}"
         return f"attend q={self.query} k={self.key} v={self.value}  # unresolved {where}"
 
+    def evaluate(self, env: Env, inputs: Env) -> np.ndarray:
+        if self.weights is None:
+            raise TypeError("cannot evaluate Attend nodes")  # it needs the model
+        return kernels.attend_values(self.weights, env[self.query], env[self.key], env[self.value])
+
+    def inline(self, exprs: Exprs, ir: IR) -> sympy.Expr | None:
+        return None
+
+    def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
+        from w2c.codegen.runtime import head_params
+
+        if self.weights is None:
+            raise ValueError(f"unresolved head {node} carries no weights to embed")
+        helper = b.use_helper("_fallback_attend")
+        constant = b.add_constant(f"_PARAMS_{node}", head_params(self.weights))
+        histories = [b.history(a) for a in (self.query, self.key, self.value)]
+        if any(lag for _, lag in histories):
+            raise ValueError("fallback heads over delayed inputs are not emitted yet")
+        return call(helper, constant, *(name(seq) for seq, _ in histories), name("t"))
+
 
 @dataclass(frozen=True)
-class Shift:
+class Shift(Op):
     """src[t - k] (0 before the start): a fixed-offset head."""
 
     src: str
@@ -111,9 +207,22 @@ class Shift:
     def describe(self) -> str:
         return f"shift {self.src} by {self.k}"
 
+    def evaluate(self, env: Env, inputs: Env) -> np.ndarray:
+        return kernels.shift(env[self.src], self.k)
+
+    def inline(self, exprs: Exprs, ir: IR) -> sympy.Expr | None:
+        src = exprs[self.src]
+        if algebra.pure(src) and algebra.vanishes_at_zero(src):
+            return algebra.shift_lags(src, self.k)
+        return None
+
+    def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
+        seq, lag = b.history(self.src)
+        return b.read(seq, lag + self.k)
+
 
 @dataclass(frozen=True)
-class WindowArgExtreme:
+class WindowArgExtreme(Op):
     """value[j] at the arg-max/min of key over j in {t-delta-z+1 .. t-delta} (pads read 0).
 
     Ties go to the earliest (``tie="first"``) or latest (``tie="last"``) position.
@@ -134,9 +243,37 @@ class WindowArgExtreme:
         where = f"t-{self.delta + self.z - 1}..t" + (f"-{self.delta}" if self.delta else "")
         return f"window {self.kind} of {of} over {where}"
 
+    def evaluate(self, env: Env, inputs: Env) -> np.ndarray:
+        value, key = env[self.value], env[self.key]
+        return kernels.window_pick(value, key, self.z, self.kind, self.tie, self.delta)
+
+    def inline(self, exprs: Exprs, ir: IR) -> sympy.Expr | None:
+        src = exprs[self.value]
+        if self.key == self.value and algebra.pure(src) and algebra.vanishes_at_zero(src):
+            copies = [algebra.shift_lags(src, self.delta + j) for j in range(self.z)]
+            return (sympy.Max if self.kind == "max" else sympy.Min)(*copies)
+        return None
+
+    def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
+        helper = b.use_helper("_window_pick")
+        values, vlag = b.history(self.value)
+        keys, klag = b.history(self.key)
+        if vlag or klag:
+            raise ValueError("windowed heads over delayed inputs are not emitted yet")
+        return call(
+            helper,
+            name(values),
+            name(keys),
+            name("t"),
+            integer(self.z),
+            integer(self.delta),
+            _window_flag(self.kind == "max"),
+            _window_flag(self.tie == "last"),
+        )
+
 
 @dataclass(frozen=True)
-class GatedShift:
+class GatedShift(Op):
     """src[t - k] when query[t] is one of ``values``, else 0 (a head that reads a pad)."""
 
     src: str
@@ -151,9 +288,28 @@ class GatedShift:
         shown = ", ".join(f"{v:g}" for v in self.values)
         return f"shift {self.src} by {self.k} where {self.query} in {{{shown}}}, else 0"
 
+    def evaluate(self, env: Env, inputs: Env) -> np.ndarray:
+        gate = np.isin(np.round(env[self.query], 9), np.round(np.array(self.values), 9))
+        return np.where(gate, kernels.shift(env[self.src], self.k), 0.0)
+
+    def inline(self, exprs: Exprs, ir: IR) -> sympy.Expr | None:
+        src, query = exprs[self.src], exprs[self.query]
+        gate = algebra.bit_gate(query, self.values, ir.node(self.query).domain)
+        if gate is not None and algebra.pure(src) and algebra.vanishes_at_zero(src):
+            if algebra.pure(query):
+                return algebra.shift_lags(src, self.k) * gate
+        return None
+
+    def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
+        seq, lag = b.history(self.src)
+        options = cst.Tuple([cst.Element(float_list(np.array(v))) for v in self.values])
+        test = cst.Comparison(b.value_at_t(self.query), [cst.ComparisonTarget(cst.In(), options)])
+        read = _parenthesised(b.read(seq, lag + self.k))
+        return cst.IfExp(test=test, body=read, orelse=integer(0))
+
 
 @dataclass(frozen=True)
-class QueryGated:
+class QueryGated(Op):
     """``low`` where query[t] == values[0], ``high`` where query[t] == values[1].
 
     A dot-product head over a two-valued query (bits) can flip between two routings with the
@@ -176,9 +332,28 @@ class QueryGated:
             f"if {self.query} == {v0:g}: {self.low.describe()}"
         )
 
+    def evaluate(self, env: Env, inputs: Env) -> np.ndarray:
+        high = np.isclose(env[self.query], self.values[1])
+        return np.where(high, self.high.evaluate(env, inputs), self.low.evaluate(env, inputs))
+
+    def inline(self, exprs: Exprs, ir: IR) -> sympy.Expr | None:
+        query = exprs[self.query]
+        low, high = self.low.inline(exprs, ir), self.high.inline(exprs, ir)
+        gate = algebra.bit_gate(query, (self.values[1],), ir.node(self.query).domain)
+        if low is not None and high is not None and gate is not None and algebra.pure(query):
+            return gate * high + (1 - gate) * low
+        return None
+
+    def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
+        target = float_list(np.array(self.values[1]))
+        test = cst.Comparison(b.value_at_t(self.query), [cst.ComparisonTarget(cst.Equal(), target)])
+        high = _parenthesised(self.high.emit(node, b))
+        low = _parenthesised(self.low.emit(node, b))
+        return cst.IfExp(test=test, body=high, orelse=low)
+
 
 @dataclass(frozen=True)
-class FirstPosition:
+class FirstPosition(Op):
     """value[0]: attend to the first position."""
 
     value: str
@@ -189,9 +364,19 @@ class FirstPosition:
     def describe(self) -> str:
         return f"first {self.value}"
 
+    def evaluate(self, env: Env, inputs: Env) -> np.ndarray:
+        return np.broadcast_to(env[self.value][:, :1], env[self.value].shape).copy()
+
+    def inline(self, exprs: Exprs, ir: IR) -> sympy.Expr | None:
+        return None
+
+    def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
+        seq, lag = b.history(self.value)
+        return b.read(seq, lag) if lag else index(seq, integer(0))
+
 
 @dataclass(frozen=True)
-class PrevMatch:
+class PrevMatch(Op):
     """value[j] at the last j < t with key[j] == query[t]; 0 if there is none."""
 
     value: str
@@ -204,9 +389,21 @@ class PrevMatch:
     def describe(self) -> str:
         return f"value {self.value} at last earlier {self.key} == {self.query}"
 
+    def evaluate(self, env: Env, inputs: Env) -> np.ndarray:
+        return kernels.prev_match(env[self.value], env[self.query], env[self.key])
+
+    def inline(self, exprs: Exprs, ir: IR) -> sympy.Expr | None:
+        return None
+
+    def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
+        helper = b.use_helper("_prev_match")
+        values, _ = b.history(self.value)
+        keys, _ = b.history(self.key)
+        return call(helper, name(values), name(keys), b.value_at_t(self.query), name("t"))
+
 
 @dataclass(frozen=True)
-class SubMLP:
+class SubMLP(Op):
     """Unresolved sub-MLP: one ReLU hidden layer, one scalar out."""
 
     inputs: tuple[str, ...]
@@ -224,13 +421,26 @@ class SubMLP:
         args = ", ".join(self.inputs)
         return f"submlp({args}) hidden={self.w1.shape[1]}  # unresolved L{self.layer}M{self.index}"
 
-    def evaluate(self, *values: np.ndarray) -> np.ndarray:
+    def apply(self, *values: np.ndarray) -> np.ndarray:
+        """The hardened sub-MLP on its operands' values."""
         u = np.stack(values, axis=-1)
         return np.maximum(u @ self.w1 + self.b1, 0.0) @ self.w2 + self.b2
 
+    def evaluate(self, env: Env, inputs: Env) -> np.ndarray:
+        return self.apply(*[env[a] for a in self.inputs])
+
+    def inline(self, exprs: Exprs, ir: IR) -> sympy.Expr | None:
+        return None
+
+    def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
+        from w2c.codegen.runtime import mlp_fallback
+
+        helper = b.add_helper(mlp_fallback(node, self))
+        return call(helper, *[b.value_at_t(a) for a in self.inputs])
+
 
 @dataclass(frozen=True)
-class Output:
+class Output(Op):
     """y[t]: ``scale * (sum_i weight_i * term_i + bias)``; ``rule`` once simplified."""
 
     terms: tuple[tuple[str, float], ...]
@@ -249,20 +459,29 @@ class Output:
         terms = " + ".join(f"{w:.6g}*{n}" for n, w in self.terms)
         return f"output {self.scale:g} * ({terms} + {self.bias:.6g})"
 
+    def expression(self) -> sympy.Expr:
+        """The rule, or (before simplify) the weighted sum over the named nodes."""
+        if self.rule is not None:
+            return self.rule
+        total = sum((w * sym(n) for n, w in self.terms), sympy.Float(self.bias))
+        return self.scale * total
 
-Op = (
-    Input
-    | Expr
-    | Attend
-    | Shift
-    | GatedShift
-    | WindowArgExtreme
-    | QueryGated
-    | FirstPosition
-    | PrevMatch
-    | SubMLP
-    | Output
-)
+    def evaluate(self, env: Env, inputs: Env) -> np.ndarray:
+        if self.rule is not None:
+            return kernels.evaluate_rule(self.rule, inputs)
+        total = np.full_like(next(iter(inputs.values())), self.bias, dtype=float)
+        for node_name, weight in self.terms:
+            total = total + weight * env[node_name]
+        return self.scale * total
+
+    def inline(self, exprs: Exprs, ir: IR) -> sympy.Expr | None:
+        total = sum((w * exprs[n] for n, w in self.terms), sympy.Float(self.bias))
+        return self.scale * total
+
+    def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
+        return b.rule_value()
+
+
 UNRESOLVED = (Attend, SubMLP)
 
 
@@ -390,133 +609,11 @@ class IR:
         return needed
 
 
-# --------------------------------------------------------------------------------------------
-# Reference interpreter (numpy): the semantics every pass must preserve
-# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Traces:
+    """What the hardened model computed on the traced inputs (recorded by w2c/lower.py)."""
 
-
-def _shift(values: np.ndarray, k: int) -> np.ndarray:
-    out = np.zeros_like(values)
-    if k < values.shape[1]:
-        out[:, k:] = values[:, : values.shape[1] - k]
-    return out
-
-
-def _window(op: WindowArgExtreme, value: np.ndarray, key: np.ndarray) -> np.ndarray:
-    value, key = _shift(value, op.delta), _shift(key, op.delta)
-    batch, steps = value.shape
-    pad = op.z - 1
-    v = np.concatenate([np.zeros((batch, pad)), value], axis=1)
-    k = np.concatenate([np.zeros((batch, pad)), key], axis=1)
-    windows_k = np.lib.stride_tricks.sliding_window_view(k, op.z, axis=1)  # [B, T, z]
-    windows_v = np.lib.stride_tricks.sliding_window_view(v, op.z, axis=1)
-    chooser = np.argmax if op.kind == "max" else np.argmin
-    if op.tie == "last":
-        index = op.z - 1 - chooser(windows_k[..., ::-1], axis=-1)
-    else:
-        index = chooser(windows_k, axis=-1)
-    return np.take_along_axis(windows_v, index[..., None], axis=-1)[..., 0]
-
-
-def _prev_match(value: np.ndarray, query: np.ndarray, key: np.ndarray) -> np.ndarray:
-    out = np.zeros_like(value)
-    for t in range(1, value.shape[1]):
-        match = key[:, :t] == query[:, t : t + 1]
-        last = np.where(match.any(axis=1), t - 1 - np.argmax(match[:, ::-1], axis=1), -1)
-        out[:, t] = np.where(last >= 0, value[np.arange(value.shape[0]), np.maximum(last, 0)], 0.0)
-    return out
-
-
-def _ple(values: np.ndarray, bins: int, limit: float) -> np.ndarray:
-    edges = np.linspace(-limit, limit, bins + 1)
-    ramps = np.clip((values[..., None] - edges[:-1]) / (edges[1] - edges[0]), 0.0, 1.0)
-    return np.concatenate([ramps, values[..., None]], axis=-1)
-
-
-def attend_values(w: HeadWeights, q: np.ndarray, k: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """A hardened head's output from its weights: arg-max attention over pads + history."""
-    batch, steps = q.shape
-    zeros = np.zeros((batch, w.pad))
-    k_pad, v_pad = np.concatenate([zeros, k], axis=1), np.concatenate([zeros, v], axis=1)
-    qv = _ple(q, w.ple_bins, w.ple_range) @ w.q_weight.T + w.q_bias  # [B, T, d]
-    kv = _ple(k_pad, w.ple_bins, w.ple_range) @ w.k_weight.T + w.k_bias  # [B, S, d]
-    scores = qv @ kv.transpose(0, 2, 1) / np.sqrt(w.q_bias.shape[0])
-    distance = np.arange(steps)[:, None] + w.pad - np.arange(steps + w.pad)[None, :]
-    scores = scores + w.rel_bias[np.clip(distance, 0, None)]
-    scores = np.where(distance[None] >= 0, scores, -np.inf)
-    index = np.argmax(scores, axis=-1)
-    return np.take_along_axis(v_pad, index, axis=1)
-
-
-def evaluate_op(
-    op: Op, env: Mapping[str, np.ndarray], inputs: Mapping[str, np.ndarray]
-) -> np.ndarray:
-    """One node's values [B, T] given its operands' values."""
-    if isinstance(op, Input):
-        return _shift(inputs[op.channel], op.lag)
-    if isinstance(op, Expr):
-        fn = sympy.lambdify([sym(a) for a in op.args], op.expr, modules="numpy")
-        shape = next(iter(inputs.values())).shape
-        return np.broadcast_to(
-            np.asarray(fn(*[env[a] for a in op.args]), dtype=float), shape
-        ).copy()
-    if isinstance(op, Shift):
-        return _shift(env[op.src], op.k)
-    if isinstance(op, QueryGated):
-        high = np.isclose(env[op.query], op.values[1])
-        return np.where(high, evaluate_op(op.high, env, inputs), evaluate_op(op.low, env, inputs))
-    if isinstance(op, GatedShift):
-        gate = np.isin(np.round(env[op.query], 9), np.round(np.array(op.values), 9))
-        return np.where(gate, _shift(env[op.src], op.k), 0.0)
-    if isinstance(op, WindowArgExtreme):
-        return _window(op, env[op.value], env[op.key])
-    if isinstance(op, FirstPosition):
-        return np.broadcast_to(env[op.value][:, :1], env[op.value].shape).copy()
-    if isinstance(op, PrevMatch):
-        return _prev_match(env[op.value], env[op.query], env[op.key])
-    if isinstance(op, SubMLP):
-        return op.evaluate(*[env[a] for a in op.inputs])
-    if isinstance(op, Attend) and op.weights is not None:
-        return attend_values(op.weights, env[op.query], env[op.key], env[op.value])
-    if isinstance(op, Output):
-        total = np.full_like(next(iter(inputs.values())), op.bias, dtype=float)
-        for name, weight in op.terms:
-            total = total + weight * env[name]
-        return op.scale * total
-    raise TypeError(f"cannot evaluate {type(op).__name__} nodes")  # Attend needs the model
-
-
-def evaluate(
-    ir: IR, inputs: Mapping[str, np.ndarray], known: Mapping[str, np.ndarray] | None = None
-) -> dict[str, np.ndarray]:
-    """Every node's values given the inputs ({channel: [B, T]}, "y" = the true outputs).
-
-    ``known`` supplies values for nodes the interpreter cannot compute (unresolved heads), e.g.
-    the model's traces; the output uses the rule when simplify has set one.
-    """
-    env: dict[str, np.ndarray] = {}
-    for node in ir.nodes:
-        op = node.op
-        if isinstance(op, Output) and op.rule is not None:
-            env[node.name] = evaluate_rule(op.rule, inputs)
-        elif isinstance(op, Attend) and (op.weights is None or (known and node.name in known)):
-            if known is None or node.name not in known:
-                raise ValueError(f"unresolved head {node.name} has no known values")
-            env[node.name] = known[node.name]
-        else:
-            env[node.name] = evaluate_op(op, env, inputs)
-    return env
-
-
-def evaluate_rule(rule: sympy.Expr, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
-    """A rule over x_sym/y_sym symbols evaluated on sequences (reads before the start are 0)."""
-    from w2c.tasks import parse_symbol
-
-    symbols = sorted(rule.free_symbols, key=lambda s: s.name)
-    fn = sympy.lambdify(symbols, rule, modules="numpy")
-    args = []
-    for symbol in symbols:
-        channel, lag = parse_symbol(symbol)  # type: ignore[arg-type]
-        args.append(_shift(inputs[channel], lag))
-    shape = next(iter(inputs.values())).shape
-    return np.broadcast_to(np.asarray(fn(*args), dtype=float), shape).copy()
+    inputs: dict[str, np.ndarray]  # channel -> [B, T] task units; "y" = outputs fed back
+    values: dict[str, np.ndarray]  # node name -> [B, T] (model units)
+    attention: dict[str, np.ndarray]  # head node -> [B, T] attended time (negative = pad)
+    samples: int

@@ -1,0 +1,205 @@
+"""The program module: ``def program(xs)`` and its helpers, built with libcst, formatted by black.
+
+The module holds a documented ``def program(xs)`` (docs/tasks.md): it takes the input sequence
+(a number per position, or a tuple per position for multi-channel tasks) of any length and
+returns the list of outputs, computing fed-back outputs itself in a loop. Reads before the start
+are guarded explicitly. A header docstring records the task, the model's hash, the pipeline, the
+update rule and the verification result. Nodes that stay unresolved are embedded as small NumPy
+functions that repeat the hardened network's exact computation, clearly marked as fallbacks.
+Every identifier comes from validated names and every constant becomes a libcst node: no text
+is pasted into the code. Each op kind emits itself (``Op.emit`` in w2c/compiler/ir.py) through
+the ``ProgramBuilder`` here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import black
+import libcst as cst
+import sympy
+
+from w2c.codegen.build import (
+    assign,
+    call,
+    docstring,
+    guarded_read,
+    integer,
+    line,
+    method,
+    name,
+    symbol_variable,
+)
+from w2c.codegen.header import UNVERIFIED, header_text, program_doc
+from w2c.codegen.printer import PythonPrinter
+from w2c.codegen.runtime import helper
+from w2c.codegen.twin import twin
+from w2c.compiler.algebra import integer_rule, is_task_symbol
+from w2c.compiler.ir import IR, UNRESOLVED, Input, Node, Output, sym
+from w2c.tasks import parse_symbol
+
+
+class ProgramBuilder:
+    """Collects the program's pieces: helpers, constants, imports and the per-step bindings."""
+
+    def __init__(self, ir: IR) -> None:
+        self.ir = ir
+        self.task = ir.task
+        self.helpers: dict[str, cst.FunctionDef] = {}
+        self.constants: dict[str, cst.BaseExpression] = {}
+        self.bound: set[str] = set()
+        self.imports: set[str] = set()
+        self.pending: list[cst.BaseStatement] = []
+        output = ir.node(ir.output).op
+        assert isinstance(output, Output)
+        self.output = output
+        self.rule = output.expression()
+        self.kept = [n for n in ir.nodes if n.name != ir.output and not isinstance(n.op, Input)]
+        self.inputs = [n for n in ir.nodes if isinstance(n.op, Input)]
+        # The model runs closed-loop on its own rounded outputs for integer tasks; a program
+        # whose rule is not integer-valued by construction (fallbacks, inexact constants) reads
+        # its fed-back outputs rounded the same way, so per-step errors cannot compound.
+        self.round_feedback = (
+            self.task.discrete and self.task.feedback and not integer_rule(self.rule)
+        )
+
+    # ---- what the op kinds call (Op.emit) ------------------------------------------------
+
+    def read(self, seq: str, lag: int, batched: bool = False) -> cst.BaseExpression:
+        """A guarded read; fed-back outputs rounded when ``round_feedback``."""
+        return guarded_read(seq, lag, batched, rounded=self.round_feedback and seq == "y")
+
+    def value_at_t(self, node_name: str) -> cst.BaseExpression:
+        return (
+            self.ir.node(node_name).op.emit(node_name, self)
+            if self._is_input(node_name)
+            else name(f"{node_name}_t")
+        )
+
+    def history(self, node_name: str) -> tuple[str, int]:
+        """(list holding the node's past values, extra lag to read it at)."""
+        op = self.ir.node(node_name).op
+        if isinstance(op, Input):
+            return op.channel, op.lag
+        return node_name, 0
+
+    def bind(self, node_name: str) -> str:
+        """The variable holding the node's value at t (an input is bound to it first)."""
+        variable = f"{node_name}_t"
+        if self._is_input(node_name) and variable not in self.bound:
+            self.pending.append(assign(variable, self.value_at_t(node_name)))
+            self.bound.add(variable)
+        return variable
+
+    def printer(self, mapping: dict[sympy.Symbol, str]) -> PythonPrinter:
+        return PythonPrinter(mapping, self.imports.add)
+
+    def use_helper(self, function_name: str) -> cst.Name:
+        """A runtime helper (w2c/codegen/runtime.py), embedded once."""
+        self.helpers[function_name] = helper(function_name)
+        return name(function_name)
+
+    def add_helper(self, function: cst.FunctionDef) -> cst.Name:
+        self.helpers[function.name.value] = function
+        return function.name
+
+    def add_constant(self, key: str, value: cst.BaseExpression) -> cst.Name:
+        self.constants[key] = value
+        return name(key)
+
+    def rule_value(self) -> cst.BaseExpression:
+        mapping = {s: symbol_variable(s) for s in self.rule.free_symbols}
+        return self.printer(mapping)(self.rule)
+
+    def _is_input(self, node_name: str) -> bool:
+        return isinstance(self.ir.node(node_name).op, Input)
+
+    # ---- assembling -----------------------------------------------------------------------
+
+    def compute(self, node: Node) -> list[cst.BaseStatement]:
+        value = node.op.emit(node.name, self)
+        bindings, self.pending = self.pending, []
+        return [*bindings, assign(f"{node.name}_t", value)]
+
+    def rule_inputs(self, batched: bool = False) -> list[cst.BaseStatement]:
+        """``x_t1 = x[t - 1] if t >= 1 else 0`` for each task symbol the rule reads, in order."""
+        symbols = sorted((s for s in self.rule.free_symbols if is_task_symbol(s)), key=parse_symbol)
+        bindings = []
+        for symbol in symbols:
+            channel, lag = parse_symbol(symbol)
+            bindings.append(assign(symbol_variable(symbol), self.read(channel, lag, batched)))
+            self.bound.add(symbol_variable(symbol))
+        return bindings
+
+    def loop_body(self) -> list[cst.BaseStatement]:
+        body = self.rule_inputs()
+        for node in self.kept:
+            body.extend(self.compute(node))
+            body.append(line(cst.Expr(method(node.name, "append", name(f"{node.name}_t")))))
+        for node in self.inputs:  # an unsimplified rule reads input nodes by name
+            if sym(node.name) in self.rule.free_symbols:
+                self.bind(node.name)
+        body.extend(self.pending)
+        self.pending = []
+        result = self.output.emit(self.ir.output, self)
+        body.append(line(cst.Expr(method("y", "append", result))))
+        return body
+
+    def program(self, doc: str) -> cst.FunctionDef:
+        body: list[cst.BaseStatement] = [docstring(doc)]
+        channels = self.task.channels
+        if len(channels) == 1:
+            body.append(assign(channels[0], call(name("list"), name("xs"))))
+        else:
+            for position, channel in enumerate(channels):
+                element = cst.Subscript(
+                    name("v"), [cst.SubscriptElement(cst.Index(integer(position)))]
+                )
+                comp = cst.ListComp(
+                    element,
+                    cst.CompFor(target=name("v"), iter=name("xs")),
+                )
+                body.append(assign(channel, comp))
+        body.append(assign("y", cst.List([])))
+        for node in self.kept:
+            body.append(assign(node.name, cst.List([])))
+        loop = cst.For(
+            target=name("t"),
+            iter=call(name("range"), call(name("len"), name(channels[0]))),
+            body=cst.IndentedBlock(self.loop_body()),
+        )
+        body.extend([loop, line(cst.Return(name("y")))])
+        return cst.FunctionDef(
+            name=name("program"),
+            params=cst.Parameters([cst.Param(name("xs"))]),
+            body=cst.IndentedBlock(body),
+        )
+
+    def twin(self) -> cst.FunctionDef:
+        return twin(self)
+
+
+def render(ir: IR, context: Any, verification: Sequence[str] = UNVERIFIED) -> str:
+    """The program's source text (deterministic for the same IR and context)."""
+    builder = ProgramBuilder(ir)
+    program = builder.program(program_doc(ir, builder.round_feedback))
+    fallbacks = count_fallbacks(ir, builder.kept)
+    body: list[cst.BaseStatement | cst.BaseCompoundStatement] = [
+        docstring(header_text(ir, context, verification, fallbacks))
+    ]
+    for module_name in sorted(builder.imports):
+        body.append(line(cst.Import([cst.ImportAlias(name(module_name))])))
+    for key in sorted(builder.constants):
+        body.append(assign(key, builder.constants[key]))
+    body.extend(builder.helpers[key] for key in sorted(builder.helpers))
+    body.append(program)
+    if context.options.numpy_twin:
+        body.append(builder.twin())
+    code = cst.Module(body=body).code
+    return black.format_str(code, mode=black.Mode())
+
+
+def count_fallbacks(ir: IR, nodes: Sequence[Node] | None = None) -> int:
+    """Nodes left unresolved (embedded as NumPy fallbacks)."""
+    return sum(1 for n in (ir.nodes if nodes is None else nodes) if isinstance(n.op, UNRESOLVED))

@@ -1,0 +1,105 @@
+"""What a compile returns: the program's source, its final IR and the report of the run."""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from w2c.compiler.ir import IR, Node
+from w2c.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_PARTIAL
+
+
+@dataclass(frozen=True)
+class CompileReport:
+    """What happened: per-pass timings, each node's evidence, the rule, the verification."""
+
+    task: str
+    model_hash: str
+    pipeline: tuple[str, ...]
+    timings: tuple[tuple[str, float], ...]
+    verify_seconds: float
+    rule: str | None
+    fallbacks: tuple[str, ...]
+    nodes: tuple[dict[str, Any], ...]
+    verification: Any  # w2c.verify_report.VerificationReport | None
+    correctness_source: str  # where the oracle came from, or why there is none
+    snapshots: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    # ("lower", initial IR), then (pass name, IR after it) for every pass: the HTML/JSON report
+    stages: tuple[tuple[str, IR], ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def verified(self) -> bool:
+        return self.verification is not None and bool(self.verification.passed)
+
+    @property
+    def exit_code(self) -> int:
+        if self.verification is not None and not self.verification.passed:
+            return EXIT_CHECK_FAILED
+        if self.fallbacks:
+            return EXIT_PARTIAL
+        return EXIT_OK
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "model_sha256": self.model_hash,
+            "pipeline": list(self.pipeline),
+            "timings": [{"pass": n, "seconds": round(s, 6)} for n, s in self.timings],
+            "verify_seconds": round(self.verify_seconds, 6),
+            "rule": self.rule,
+            "fallbacks": list(self.fallbacks),
+            "nodes": list(self.nodes),
+            "verification": None if self.verification is None else self.verification.to_dict(),
+            "correctness_source": self.correctness_source,
+            "exit_code": self.exit_code,
+        }
+
+
+@dataclass(frozen=True)
+class CompiledProgram:
+    source: str
+    ir: IR
+    report: CompileReport
+    traces: Any = field(default=None, repr=False, compare=False)  # w2c.compiler.ir.Traces
+
+    @property
+    def function(self) -> Callable[[Sequence[Any]], list[Any]]:
+        """``program`` from the emitted source (w2c's own generated code)."""
+        return program_from_source(self.source, self.report.task)
+
+    @property
+    def numpy_function(self) -> Callable[[Any], Any] | None:
+        """``program_numpy`` (the vectorised twin) when compiled with ``numpy_twin=True``."""
+        return program_from_source(self.source, self.report.task, TWIN)
+
+
+TWIN = "program_numpy"
+
+
+def source_namespace(source: str, name: str = "program") -> dict[str, Any]:
+    """The globals of w2c's own emitted source, executed as a fresh module."""
+    module = types.ModuleType(f"_w2c_compiled_{name}")
+    exec(compile(source, f"<w2c program {name}>", "exec"), module.__dict__)
+    return module.__dict__
+
+
+def program_from_source(source: str, name: str = "program", function: str = "program") -> Any:
+    """One function of w2c's own emitted source (None when the module does not define it)."""
+    return source_namespace(source, name).get(function)
+
+
+def node_record(node: Node) -> dict[str, Any]:
+    """One node as JSON-able data (its evidence values as plain scalars, lists or strings)."""
+    evidence = {
+        k: (v if isinstance(v, (int, float, str, bool, list)) or v is None else str(v))
+        for k, v in node.evidence.items()
+    }
+    return {
+        "name": node.name,
+        "op": node.op.describe(),
+        "resolved": node.resolved,
+        "domain": None if node.domain is None else node.domain.describe(),
+        "evidence": evidence,
+    }
