@@ -104,7 +104,7 @@ def compile_command(
     report = compiled.report
     files: list[tuple[Path, bytes]] = [(target, compiled.source.encode())]
     if emit_tests:
-        from w2c.verify_emit import render_test_file
+        from w2c.report.test_file import render_test_file
 
         test_source = render_test_file(target, model, task or report.task)
         files.append((tests_path, test_source.encode()))
