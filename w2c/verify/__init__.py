@@ -10,6 +10,8 @@ program against the task's oracle and the extracted rule against the task's refe
 - :mod:`w2c.verify.compare`: calling a program and the tolerances;
 - :mod:`w2c.verify.report`: what was found (``Evidence``, ``Check``, ``VerificationReport``).
 
+``render_test_file`` (the `--emit-tests` file) is :mod:`w2c.report.test_file`'s, re-exported here.
+
 The verifier's names load on first use: the user-code child imports :mod:`w2c.verify.compare`
 and must not pay for torch and sympy, which the verifier imports.
 """
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from w2c.verify.report import Check, Evidence, VerificationReport
 
 if TYPE_CHECKING:
+    from w2c.report.test_file import render_test_file
     from w2c.verify.verifier import (
         load_functions,
         load_program,
@@ -38,6 +41,7 @@ __all__ = [
     "load_program",
     "model_reference",
     "oracle_reference",
+    "render_test_file",
     "twin_reference",
     "verify",
 ]
@@ -58,4 +62,8 @@ def __getattr__(name: str) -> Any:
         from w2c.verify import verifier
 
         return getattr(verifier, name)
+    if name == "render_test_file":  # documented here (docs/verification.md); it verifies nothing
+        from w2c.report.test_file import render_test_file
+
+        return render_test_file
     raise AttributeError(f"module 'w2c.verify' has no attribute {name!r}")
