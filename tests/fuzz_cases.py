@@ -344,8 +344,7 @@ def preload() -> list[str]:
     torch.set_num_threads(1)
     import w2c.cli
 
-    w2c.cli._commands()  # attach the commands now, not in every child
-    w2c.cli._register_frontends()
+    w2c.cli.register_commands()  # attach the commands now, not in every child
     return missing
 
 

@@ -277,8 +277,8 @@ def test_edge_sequences_grow_linearly_with_channels() -> None:
 def test_sixteen_channels_length_256_verifies_without_blowing_up() -> None:
     """Exhaustive domain points and explicit property examples stay small for 16 x 256."""
     from w2c.tasks import Bits, Task
-    from w2c.verify_exhaustive import domain_points, exhaustive_length
-    from w2c.verify_property import explicit_examples
+    from w2c.verify.exhaustive import domain_points, exhaustive_length
+    from w2c.verify.property import explicit_examples
 
     names = tuple(f"c{i}" for i in range(16))
     task = Task("wide", (Bits(),) * 16, None, length=256, channels=names)

@@ -101,11 +101,11 @@ def test_train_refuses_to_clobber(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_corpus_train_checks_every_target_before_training(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from w2c import training_cli
+    from w2c import train_checkpoint
 
     trained: list[str] = []
     monkeypatch.setattr(
-        training_cli, "train_and_save", lambda name, *args, **kwargs: trained.append(name) or ""
+        train_checkpoint, "train_and_save", lambda name, *args, **kwargs: trained.append(name) or ""
     )
     (tmp_path / "spring.pt").write_bytes(b"precious")
     argv = ["corpus", "train", "--only", "abs_value", "--only", "spring", "--out", str(tmp_path)]
@@ -117,7 +117,7 @@ def test_corpus_train_checks_every_target_before_training(
 def test_corpus_train_keeps_going_past_a_task_that_never_gets_exact(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from w2c import training_cli
+    from w2c import train_checkpoint
     from w2c.errors import CheckFailed
 
     trained: list[str] = []
@@ -128,7 +128,7 @@ def test_corpus_train_keeps_going_past_a_task_that_never_gets_exact(
         trained.append(name)
         return f"{name}: trained"
 
-    monkeypatch.setattr(training_cli, "train_and_save", fake)
+    monkeypatch.setattr(train_checkpoint, "train_and_save", fake)
     argv = ["corpus", "train", "--only", "abs_value", "--only", "spring", "--out", str(tmp_path)]
     assert run([*argv, "-q"]) == 1
     captured = capsys.readouterr()

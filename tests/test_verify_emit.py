@@ -17,8 +17,8 @@ from test_verify_fidelity import parity_model, running_max_model
 from w2c import checkpoint
 from w2c.corpus import TASKS
 from w2c.errors import InputError
+from w2c.report.test_file import render_test_file
 from w2c.tasks import Task
-from w2c.verify import render_test_file
 
 RIGHT = "def program(xs):\n    return [a ^ b for a, b in zip(xs, [0, *xs[:-1]])]\n"
 WRONG = "def program(xs):\n    out = [a ^ b for a, b in zip(xs, [0, *xs[:-1]])]\n" + (

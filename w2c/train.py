@@ -155,7 +155,7 @@ def check_exactness(
 
 def exact_on_short_sequences(model: DiscreteTransformer, task: Task, budget: int) -> bool:
     """Every input sequence of every length up to the exhaustive verifier's, exactly right."""
-    from w2c.verify_exhaustive import domain_points, exhaustive_length
+    from w2c.verify.exhaustive import domain_points, exhaustive_length
 
     longest = exhaustive_length(task, budget)
     if longest == 0:

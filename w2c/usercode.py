@@ -156,7 +156,7 @@ class _ProgramServer:
         return _safe(self.program(xs))
 
     def run_batch(self, sequences: Sequence[Sequence[Any]], length: int) -> object:
-        from w2c.verify_compare import run_program
+        from w2c.verify.compare import run_program
 
         outputs, problems = run_program(self.program, sequences, length)
         return outputs, {i: (why, _safe(raw)) for i, (why, raw) in problems.items()}
@@ -191,7 +191,7 @@ def child_main() -> None:
     _memory_cap()
     conn = Connection(int(sys.argv[1]))
     import w2c.tasks  # noqa: F401 - w2c's own imports do not count against the user's time
-    import w2c.verify_compare  # noqa: F401
+    import w2c.verify.compare  # noqa: F401
 
     try:
         conn.send(("alive", None))
@@ -409,7 +409,7 @@ class RemoteProgram:
         return self._budget.call(self._sandbox, "call", list(xs))
 
     def run_batch(self, sequences: Sequence[Sequence[Any]], length: int) -> Any:
-        """verify_compare.run_program's answer, computed next to the program."""
+        """verify.compare.run_program's answer, computed next to the program."""
         return self._budget.call(self._sandbox, "run_batch", list(sequences), length)
 
 

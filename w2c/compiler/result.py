@@ -23,7 +23,7 @@ class CompileReport:
     rule: str | None
     fallbacks: tuple[str, ...]
     nodes: tuple[dict[str, Any], ...]
-    verification: Any  # w2c.verify_report.VerificationReport | None
+    verification: Any  # w2c.verify.report.VerificationReport | None
     correctness_source: str  # where the oracle came from, or why there is none
     snapshots: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     # ("lower", initial IR), then (pass name, IR after it) for every pass: the HTML/JSON report

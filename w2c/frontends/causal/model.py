@@ -216,3 +216,15 @@ class CausalTransformer(nn.Module):
     def _observed(self) -> torch.Tensor:
         """1 on observation tokens, 0 on query tokens (they carry no value)."""
         return (self.token_lag > 0).to(self.value.weight.dtype).unsqueeze(-1)
+
+
+def batched_predict(
+    model: CausalTransformer, x: torch.Tensor, r: torch.Tensor | None, batch: int = 1024
+) -> torch.Tensor:
+    """Predictions for many windows without building an autograd graph."""
+    with torch.no_grad():
+        parts = [
+            model(x[i : i + batch], None if r is None else r[i : i + batch])
+            for i in range(0, x.shape[0], batch)
+        ]
+    return torch.cat(parts)

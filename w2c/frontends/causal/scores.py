@@ -27,6 +27,7 @@ from w2c.frontends.causal.model import (
     CausalTransformer,
     ModelConfig,
     batch_bytes,
+    batched_predict,
     n_tokens,
 )
 
@@ -108,8 +109,6 @@ def _input_gradients(
 
 
 def _predict(model: CausalTransformer, x: torch.Tensor, r: torch.Tensor | None) -> torch.Tensor:
-    from w2c.frontends.causal.train import batched_predict
-
     return batched_predict(model, x, r, _batch_size(model))
 
 

@@ -21,6 +21,7 @@ from w2c.frontends.causal.model import (
     CausalTransformer,
     ModelConfig,
     batch_bytes,
+    batched_predict,
     config_problem,
     model_bytes,
     n_parameters,
@@ -228,18 +229,6 @@ def full_config(
     if problem is not None:
         raise InputError(problem)
     return ModelConfig(**raw)
-
-
-def batched_predict(
-    model: CausalTransformer, x: torch.Tensor, r: torch.Tensor | None, batch: int = 1024
-) -> torch.Tensor:
-    """Predictions for many windows without building an autograd graph."""
-    with torch.no_grad():
-        parts = [
-            model(x[i : i + batch], None if r is None else r[i : i + batch])
-            for i in range(0, x.shape[0], batch)
-        ]
-    return torch.cat(parts)
 
 
 def fit(

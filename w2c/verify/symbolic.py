@@ -21,8 +21,8 @@ import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
 from w2c.tasks import IntRange, Task, parse_symbol, x_sym
-from w2c.verify_compare import json_value
-from w2c.verify_report import Evidence
+from w2c.verify.compare import json_value
+from w2c.verify.report import Evidence
 
 
 class _ExactPrinter(PythonCodePrinter):

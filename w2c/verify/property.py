@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, Phase, Verbosity, given
 from hypothesis import strategies as st
 
 from w2c.tasks import Domain, IntRange, Task
-from w2c.verify_compare import Program, Reference, Tally, run_program, xs_array
-from w2c.verify_report import Evidence
+from w2c.verify.compare import Program, Reference, Tally, run_program, xs_array
+from w2c.verify.report import Evidence
 
 DEFAULT_EXAMPLES = 300
 

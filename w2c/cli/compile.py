@@ -1,4 +1,4 @@
-"""`w2c compile` and `w2c verify`."""
+"""`w2c compile` and `w2c verify` (docs/cli.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from w2c.cli import app, existing_file
+from w2c.cli.app import existing_file
 from w2c.errors import InputError
 
 TaskOption = Annotated[
@@ -18,6 +18,12 @@ TaskOption = Annotated[
     typer.Option("--task", help="FILE.py:VAR (or a corpus name) whose oracle checks correctness."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")]
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `compile` and `verify` to the main app."""
+    app.command("compile")(compile_command)
+    app.command("verify")(verify_command)
 
 
 def _err(text: str) -> None:
@@ -42,7 +48,6 @@ def _timings_table(timings: tuple[tuple[str, float], ...], verify_seconds: float
     return buffer.getvalue().rstrip()
 
 
-@app.command("compile")
 def compile_command(
     model: Annotated[Path, typer.Argument(help="A model.pt checkpoint.")],
     output: Annotated[
@@ -104,7 +109,7 @@ def compile_command(
     report = compiled.report
     files: list[tuple[Path, bytes]] = [(target, compiled.source.encode())]
     if emit_tests:
-        from w2c.verify_emit import render_test_file
+        from w2c.report.test_file import render_test_file
 
         test_source = render_test_file(target, model, task or report.task)
         files.append((tests_path, test_source.encode()))
@@ -147,7 +152,6 @@ def compile_command(
     raise typer.Exit(report.exit_code)
 
 
-@app.command("verify")
 def verify_command(
     program: Annotated[Path, typer.Argument(help="A program file defining program(xs).")],
     model: Annotated[Path, typer.Argument(help="The model.pt it was compiled from.")],

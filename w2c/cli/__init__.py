@@ -3,6 +3,10 @@
 Every command raises :class:`w2c.errors.W2CError` for anything the user can fix; ``main`` turns
 it into one line on stderr and the documented exit code, and turns anything unexpected into exit
 70 with the traceback saved to a log file. Heavy imports (torch, sympy) happen inside commands.
+
+The app lives in :mod:`w2c.cli.app`; each command group is one module here (``compile``,
+``inspect``, ``train``, ``bench``, ``causal``, ``bonds``) with a ``register(app)`` that
+``register_commands`` calls.
 """
 
 from __future__ import annotations
@@ -13,11 +17,10 @@ import sys
 import tempfile
 import threading
 import traceback
-from pathlib import Path
-from typing import Annotated
 
 import typer
 
+from w2c.cli.app import app, corpus_app, existing_file
 from w2c.errors import (
     EXIT_BAD_INPUT,
     EXIT_CHECK_FAILED,
@@ -27,47 +30,7 @@ from w2c.errors import (
     W2CError,
 )
 
-app = typer.Typer(
-    name="w2c",
-    help="Compile trained Discrete Transformers into verified Python programs.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-corpus_app = typer.Typer(help="The shipped task corpus and its models.", no_args_is_help=True)
-app.add_typer(corpus_app, name="corpus")
-
-
-def _show_version(value: bool) -> None:
-    if value:
-        from w2c import __version__
-
-        typer.echo(f"w2c {__version__}")
-        raise typer.Exit(0)
-
-
-@app.callback()
-def _root(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", is_eager=True, callback=_show_version, help="Print the version and exit."
-        ),
-    ] = False,
-    max_memory: Annotated[
-        str | None,
-        typer.Option(
-            "--max-memory",
-            metavar="SIZE",
-            help="Memory a file may make w2c allocate (e.g. 512M, 8G) [default: 2G or "
-            "$W2C_MAX_MEMORY].",
-        ),
-    ] = None,
-) -> None:
-    """Compile trained Discrete Transformers into verified Python programs."""
-    from w2c.limits import set_memory_budget
-
-    set_memory_budget(max_memory)
+__all__ = ["app", "corpus_app", "existing_file", "main", "register_commands", "run"]
 
 
 class Interrupted(BaseException):
@@ -78,17 +41,21 @@ def _on_interrupt(signum: int, frame: object) -> None:
     raise Interrupted
 
 
-def _register_frontends() -> None:
-    from w2c.frontends.causal.cli import register as register_causal
-    from w2c.frontends.cot.cli import register as register_cot
-
-    register_causal(app)
-    register_cot(app)
+_registered: list[bool] = []
 
 
-def _commands() -> None:
-    """Import the command modules so their decorators attach to ``app``."""
-    from w2c import commands  # noqa: F401
+def register_commands() -> None:
+    """Attach every command to ``app`` (once per process): each module's ``register(app)``.
+
+    The order is the order ``w2c --help`` lists them in.
+    """
+    if _registered:
+        return
+    from w2c.cli import bench, bonds, causal, compile, inspect, train
+
+    for module in (compile, inspect, train, bench, causal, bonds):
+        module.register(app)
+    _registered.append(True)
 
 
 # Typer >= 0.26 vendors click; find its exception base through a public class, whichever it is.
@@ -112,8 +79,7 @@ def _internal_error(exc: BaseException) -> int:
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (no sys.exit: usable from tests)."""
-    _commands()
-    _register_frontends()
+    register_commands()
     from w2c.limits import set_memory_budget
 
     ours = threading.current_thread() is threading.main_thread() and (
@@ -159,14 +125,3 @@ def _run(argv: list[str] | None) -> int:
 def main() -> None:
     """Console-script entry point."""
     sys.exit(run(sys.argv[1:]))
-
-
-def existing_file(path: Path, what: str) -> Path:
-    """A readable input file or an InputError naming it."""
-    from w2c.errors import InputError
-
-    if not path.exists():
-        raise InputError(f"{what} not found: {path}")
-    if not path.is_file():
-        raise InputError(f"{what} is not a file: {path}")
-    return path

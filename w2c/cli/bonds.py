@@ -44,6 +44,11 @@ FORCE = typer.Option(False, "--force", help="Replace existing output files.")
 JSON = typer.Option(False, "--json", help="Print the JSON report to stdout (and nothing else).")
 
 
+def register(app: typer.Typer) -> None:
+    """Attach the `bonds` command group to the main app."""
+    app.add_typer(bonds_app, name="bonds")
+
+
 def _analyze_options(
     field: str | None,
     skip_bad: bool,
@@ -309,8 +314,3 @@ def plan_command(
         return
     api.write_plans(plans, out, force)
     typer.echo(f"wrote {len(plans)} plans to {out}")
-
-
-def register(app: typer.Typer) -> None:
-    """Attach the bonds command group to the main app."""
-    app.add_typer(bonds_app, name="bonds")

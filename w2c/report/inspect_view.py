@@ -1,20 +1,15 @@
-"""`w2c inspect model.pt`: what a checkpoint holds, in text, JSON or PNG plots.
+"""What `w2c inspect` shows about a checkpoint, as data, as text and as PNG plots.
 
 Task, sizes, training summary, every hardened read pointer, each head's routing on task inputs
 (the attention_patterns hypothesis test, the offsets it attends to and a text grid of its
-attention), and each sub-MLP's symbolic fit. ``--plot DIR`` draws the annealing curves, the
+attention), and each sub-MLP's symbolic fit. ``write_plots`` draws the annealing curves, the
 attention maps and the sub-MLP fits (w2c/report/plots.py). JSON schema: docs/report-schema.md.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated, Any
-
-import typer
-
-from w2c.cli import app, existing_file
+from typing import Any
 
 INSPECT_SAMPLES = 512
 
@@ -152,29 +147,3 @@ def write_plots(
     targets = check_outputs([folder / name for name in pngs], force, inputs=[model])
     drawn = [draw() for draw in pngs.values()]
     return write_all(list(zip(targets, drawn, strict=True)), force)
-
-
-@app.command("inspect")
-def inspect_command(
-    model: Annotated[Path, typer.Argument(help="A model.pt checkpoint.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
-    plot: Annotated[
-        Path | None,
-        typer.Option("--plot", help="Write PNG plots into this folder (its parent must exist)."),
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace existing plot files.")] = False,
-) -> None:
-    """Show a checkpoint: task, sizes, training, read pointers, each head's routing and fits."""
-    from w2c.errors import InputError
-    from w2c.report import model_view
-
-    existing_file(model, "model")
-    if plot is not None and not (plot.parent if str(plot.parent) else Path(".")).is_dir():
-        raise InputError(f"plot folder's parent does not exist: {plot.parent}")
-    if plot is not None and plot.exists() and not plot.is_dir():
-        raise InputError(f"plot path exists and is not a folder: {plot}")
-    seen = model_view.view(model, samples=INSPECT_SAMPLES)
-    summary = summarise(model, seen)
-    if plot is not None:
-        summary["plots"] = [str(p) for p in write_plots(plot, summary, seen, force, model)]
-    typer.echo(json.dumps(summary, indent=2, sort_keys=True) if as_json else render_text(summary))

@@ -35,7 +35,7 @@ from w2c.checkpoint import load, resolve_task
 from w2c.task_loader import load_task
 from w2c.tasks import task_from_record
 from w2c.verify import load_functions, model_reference, oracle_reference, twin_reference
-from w2c.verify_property import property_check
+from w2c.verify.property import property_check
 
 HERE = Path(__file__).resolve().parent
 PROGRAM = HERE / PROGRAM_LITERAL

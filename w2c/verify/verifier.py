@@ -1,4 +1,4 @@
-"""Verification of a compiled program (DESIGN §6, docs/verification.md).
+"""The verifier: ``verify()`` and its references (docs/verification.md).
 
 Two questions, answered separately: **correctness** (the program against the task's oracle, and
 the extracted rule against the task's reference rule) and **fidelity** (the program against the
@@ -24,18 +24,17 @@ from w2c.model.network import DiscreteTransformer
 from w2c.tasks import Task
 from w2c.threads import torch_threads
 from w2c.usercode import Budget, remote_program
-from w2c.verify_compare import Reference
-from w2c.verify_emit import render_test_file
-from w2c.verify_exhaustive import exhaustive_length, sweep
-from w2c.verify_property import DEFAULT_EXAMPLES, property_check
-from w2c.verify_report import (
+from w2c.verify.compare import Reference
+from w2c.verify.exhaustive import exhaustive_length, sweep
+from w2c.verify.property import DEFAULT_EXAMPLES, property_check
+from w2c.verify.report import (
     Check,
     Evidence,
     VerificationReport,
     make_check,
     unchecked,
 )
-from w2c.verify_symbolic import symbolic_check
+from w2c.verify.symbolic import symbolic_check
 
 __all__ = [
     "Check",
@@ -45,7 +44,6 @@ __all__ = [
     "load_program",
     "model_reference",
     "oracle_reference",
-    "render_test_file",
     "verify",
 ]
 

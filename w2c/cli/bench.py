@@ -8,13 +8,17 @@ from typing import Annotated
 
 import typer
 
-from w2c.cli import corpus_app
+from w2c.cli.app import group
 
 MARKDOWN_NAME = "scoreboard.md"
 JSON_NAME = "scoreboard.json"
 
 
-@corpus_app.command("bench")
+def register(app: typer.Typer) -> None:
+    """Attach `corpus bench` to the main app."""
+    group(app, "corpus").command("bench")(bench_command)
+
+
 def bench_command(
     out: Annotated[
         Path, typer.Option("--out", help="Folder for scoreboard.md and scoreboard.json.")
@@ -51,7 +55,7 @@ def bench_command(
     say = None if quiet else (lambda message: typer.echo(f"w2c: {message}", err=True))
     source = models if models is not None else MODELS_DIR
     if train:
-        from w2c.training_cli import train_and_save
+        from w2c.train_checkpoint import train_and_save
 
         source = ensure_output_dir(folder / "models")
         for name in names:

@@ -1,7 +1,7 @@
 """What verification found (docs/verification.md): an Evidence per method run, a Check per question.
 
 Kept apart from the checking code so every method module can build Evidence without importing
-the orchestration in :mod:`w2c.verify`.
+the orchestration in :mod:`w2c.verify.verifier`.
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ import numpy as np
 
 from w2c.limits import check_memory
 from w2c.tasks import Task
-from w2c.verify_compare import Program, Reference, Tally, run_program
-from w2c.verify_report import Evidence
+from w2c.verify.compare import Program, Reference, Tally, run_program
+from w2c.verify.report import Evidence
 
 CHUNK = 4096  # sequences per batch: small batches keep the model's tensors in cache (measured)
 
