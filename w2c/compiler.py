@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from w2c.checkpoint import Checkpoint, load, resolve_task
 from w2c.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_PARTIAL
 from w2c.ir import IR, Attend, Node, Output, SubMLP
+from w2c.network.checkpoint import Checkpoint, load, resolve_task
 from w2c.pipeline import (
     Context,
     Options,
@@ -84,7 +84,7 @@ class CompiledProgram:
     source: str
     ir: IR
     report: CompileReport
-    traces: Any = field(default=None, repr=False, compare=False)  # w2c.lower.Traces (reports)
+    traces: Any = field(default=None, repr=False, compare=False)  # network.lower.Traces (reports)
 
     @property
     def function(self) -> Callable[[Sequence[Any]], list[Any]]:
@@ -167,7 +167,7 @@ def compile_model(
     ``numpy_twin`` adds ``program_numpy(xs)``, program() vectorised over a batch; verification
     then also checks that it agrees with program().
     """
-    from w2c.lower import lower
+    from w2c.network.lower import lower
     from w2c.passes.emit import render
 
     say = progress or (lambda _message: None)

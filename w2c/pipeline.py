@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from w2c.errors import InputError
 from w2c.ir import IR
-from w2c.lower import Traces
+from w2c.network.lower import Traces
 from w2c.tasks import Task
 
 # Every pass module, in the default pipeline's order (a pass named in --passes must be here).

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from w2c.checkpoint import Checkpoint
 from w2c.ir import Attend, SubMLP
+from w2c.network.checkpoint import Checkpoint
 from w2c.report.stages import NodeStory, Stages, head_facts, mlp_facts, stories
 from w2c.tasks import Task
 
@@ -26,7 +26,7 @@ class ModelView:
     task: Task
     oracle: str  # where the task's oracle came from, or why there is none
     stages: Stages
-    traces: Any  # w2c.lower.Traces
+    traces: Any  # w2c.network.lower.Traces
 
     @property
     def stories(self) -> dict[str, NodeStory]:
@@ -35,9 +35,9 @@ class ModelView:
 
 def view(path: str | Path, samples: int = 512, seed: int = 0) -> ModelView:
     """Load, lower on ``samples`` traced inputs and explain every head and sub-MLP."""
-    from w2c.checkpoint import load
     from w2c.compiler import task_for
-    from w2c.lower import lower
+    from w2c.network.checkpoint import load
+    from w2c.network.lower import lower
     from w2c.pipeline import Context, Options, run_pipeline
 
     checkpoint = load(path)

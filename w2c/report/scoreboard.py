@@ -27,7 +27,7 @@ def reference_source(task: Any) -> str | None:
     if task.reference is None:
         return None
     from w2c.ir import IR, Input, Node, Output, TaskInfo
-    from w2c.lower import Traces
+    from w2c.network.lower import Traces
     from w2c.passes.emit import render
     from w2c.pipeline import Context
 
@@ -85,9 +85,9 @@ def measure(
     progress: Callable[[str], None] | None = None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Rows for every named corpus task with a checkpoint in ``models``; and the missing ones."""
-    from w2c.checkpoint import load
     from w2c.compiler import compile_model
     from w2c.corpus import TASKS
+    from w2c.network.checkpoint import load
 
     say = progress or (lambda _message: None)
     rows, missing = [], []

@@ -21,8 +21,8 @@ import torch
 from w2c.errors import CheckpointError, InputError
 from w2c.fileio import write_with
 from w2c.limits import check_memory, format_size
-from w2c.model.config import ModelConfig
-from w2c.model.network import DiscreteTransformer
+from w2c.network.config import ModelConfig
+from w2c.network.transformer import DiscreteTransformer
 from w2c.tasks import Task, domain_from_dict, is_valid_name
 
 FORMAT_NAME = "w2c.discrete-transformer"

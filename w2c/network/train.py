@@ -22,9 +22,9 @@ import torch
 
 from w2c.errors import CheckFailed, InputError
 from w2c.limits import check_memory
-from w2c.model.config import LayerSpec, ModelConfig, ModelSize, Recipe, TrainSettings
-from w2c.model.network import DiscreteTransformer
-from w2c.model.sampler import Mode
+from w2c.network.config import LayerSpec, ModelConfig, ModelSize, Recipe, TrainSettings
+from w2c.network.sampler import Mode
+from w2c.network.transformer import DiscreteTransformer
 from w2c.tasks import Task, shift
 from w2c.threads import torch_threads
 
