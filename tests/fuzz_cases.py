@@ -321,10 +321,10 @@ PRELOAD = (
     "w2c.report.plots",
     "w2c.frontends.causal.api",
     "w2c.frontends.causal.plot",
-    "w2c.frontends.cot.api",
-    "w2c.frontends.cot.render",
-    "w2c.frontends.cot.compare",
-    "w2c.frontends.cot.plan",
+    "w2c.frontends.bonds.api",
+    "w2c.frontends.bonds.render",
+    "w2c.frontends.bonds.compare",
+    "w2c.frontends.bonds.plan",
 )
 
 

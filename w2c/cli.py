@@ -79,8 +79,8 @@ def _on_interrupt(signum: int, frame: object) -> None:
 
 
 def _register_frontends() -> None:
+    from w2c.frontends.bonds.cli import register as register_cot
     from w2c.frontends.causal.cli import register as register_causal
-    from w2c.frontends.cot.cli import register as register_cot
 
     register_causal(app)
     register_cot(app)
