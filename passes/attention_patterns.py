@@ -30,6 +30,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from w2c.contract import REAL_TRACE_TOLERANCE
 from w2c.ir import (
     IR,
     Attend,
@@ -89,7 +90,7 @@ def output_agreement(ir: IR, replacements: dict[str, Op], context: Context) -> f
     if context.task.discrete:
         return float(np.mean(np.round(values) == np.round(target)))
     rel = float(np.mean((values - target) ** 2) / max(float(np.var(target)), 1e-12))
-    return 1.0 if rel <= 1e-9 else 0.0
+    return 1.0 if rel <= REAL_TRACE_TOLERANCE else 0.0
 
 
 def ranked(node: Node, op: Attend, context: Context) -> list[tuple[float, Op]]:

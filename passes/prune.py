@@ -12,13 +12,14 @@ from dataclasses import replace
 
 import numpy as np
 
+from w2c.contract import REAL_TRACE_TOLERANCE
 from w2c.ir import IR, UNRESOLVED, Input, Node, Output
 from w2c.pipeline import Context, Pass
 
 
 def epsilon(context: Context) -> float:
     scale = max(1.0, float(np.max(np.abs(context.traces.values["y"]))))
-    return (1e-4 if context.task.discrete else 1e-9) * scale
+    return (1e-4 if context.task.discrete else REAL_TRACE_TOLERANCE) * scale
 
 
 def _rename(op, mapping: dict[str, str]):  # type: ignore[no-untyped-def]

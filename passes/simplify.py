@@ -30,6 +30,7 @@ from fractions import Fraction
 import numpy as np
 import sympy
 
+from w2c.contract import REAL_TRACE_TOLERANCE
 from w2c.ir import (
     IR,
     DomainInfo,
@@ -51,7 +52,7 @@ DENOMINATORS = (1, 2, 4, 10, 100, 1000)
 TIGHT = 1e-3  # relative (to max(1, |value|)) snapping distance
 TOLERANCES = (TIGHT, 1e-2)
 DISCRETE_TOLERANCES = (*TOLERANCES, 5e-2)  # integer tasks: the traces judge after rounding
-REAL_REL_MSE = 1e-9
+REAL_REL_MSE = REAL_TRACE_TOLERANCE
 ZERO = sympy.Integer(0)
 
 

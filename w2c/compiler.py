@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from w2c.contract import EXHAUSTIVE_BUDGET
 from w2c.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_PARTIAL
 from w2c.ir import IR, Attend, Node, Output, SubMLP
 from w2c.network.checkpoint import Checkpoint, load, resolve_task
@@ -29,7 +30,6 @@ from w2c.tasks import Task, task_from_record
 TRACE_SAMPLES = 2048
 # Exhaustive checks call the program once per sequence; NumPy fallbacks make each call ~1000x
 # slower, so a partial program gets a smaller exhaustive budget (the property checks remain).
-EXHAUSTIVE_BUDGET = 10**6
 FALLBACK_EXHAUSTIVE_BUDGET = 2 * 10**3
 
 

@@ -17,8 +17,9 @@ import numpy as np
 import sympy
 import torch
 
+from w2c.contract import FEEDBACK_INPUT
 from w2c.ir import IR, Attend, Expr, HeadWeights, Input, Node, Output, SubMLP, TaskInfo, sym
-from w2c.network.checkpoint import FEEDBACK_INPUT, Checkpoint
+from w2c.network.checkpoint import Checkpoint
 from w2c.network.transformer import DiscreteTransformer, LayerTrace
 from w2c.tasks import IntRange, Task, shift
 
