@@ -470,7 +470,7 @@ class ProgramBuilder:
     # ---- the NumPy twin (--numpy-twin) --------------------------------------------------
 
     def twin(self) -> cst.FunctionDef:
-        """``def program_numpy(xs)``: program() over a batch, NumPy imported inside (DESIGN §5).
+        """``def program_numpy(xs)``: program() over a batch, NumPy imported inside (docs/tasks.md).
 
         A rule over the task's inputs runs vectorised over the batch, one time step at a time
         (feedback reads the step before); a program that keeps helper nodes calls program() per

@@ -1,4 +1,4 @@
-"""Verification of a compiled program (DESIGN §6, docs/verification.md).
+"""Verification of a compiled program (docs/verification.md).
 
 Two questions, answered separately: **correctness** (the program against the task's oracle, and
 the extracted rule against the task's reference rule) and **fidelity** (the program against the

@@ -1,7 +1,8 @@
 """Calling a program safely and comparing its outputs with a reference under the stated tolerances.
 
 Shared by the exhaustive sweep, the hypothesis runs and the emitted test files, so every route
-applies exactly the same contract (DESIGN §9) and tolerances (DESIGN §6):
+applies exactly the same contract and tolerances (docs/verification.md: "The program contract",
+"Tolerances"):
 
 - integer/bit tasks: exact after rounding (correctness: round(program) == oracle; fidelity:
   round(program) == round(model));
