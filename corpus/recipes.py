@@ -4,12 +4,13 @@ Sizes are (heads, sub-MLPs) per layer plus the sub-MLP hidden width. Like the pa
 grid search, the first size is the smallest that holds the task's textbook algorithm (a task
 that needs no history gets no heads, a linear task no sub-MLP): less room for spurious
 structure, so the compiled program is the algorithm rather than a faithful but opaque detour.
-Later sizes give restarts more room. A task without an entry uses ``w2c.train.DEFAULT_RECIPE``.
+Later sizes give restarts more room. A task without an entry uses
+``w2c.network.train.DEFAULT_RECIPE``.
 """
 
 from __future__ import annotations
 
-from w2c.model.config import ModelSize, Recipe
+from w2c.network.config import ModelSize, Recipe
 
 POINTWISE = ModelSize(((0, 1),), 8)  # y[t] = f(inputs at t)
 LINEAR = ModelSize(((2, 0),), 8)  # y[t] = linear in shifted inputs

@@ -311,20 +311,20 @@ PRELOAD = (
     "pydantic.type_adapter",
     "typer._adapters",
     "w2c.cli",
-    "w2c.checkpoint",
+    "w2c.network.checkpoint",
     "w2c.compiler",
     "w2c.verify",
     "w2c.usercode",
-    "w2c.train",
+    "w2c.network.train",
     "w2c.report.compile_doc",
     "w2c.report.html_page",
     "w2c.report.plots",
     "w2c.frontends.causal.api",
     "w2c.frontends.causal.plot",
-    "w2c.frontends.cot.api",
-    "w2c.frontends.cot.render",
-    "w2c.frontends.cot.compare",
-    "w2c.frontends.cot.plan",
+    "w2c.frontends.bonds.api",
+    "w2c.frontends.bonds.render",
+    "w2c.frontends.bonds.compare",
+    "w2c.frontends.bonds.plan",
 )
 
 
@@ -679,8 +679,8 @@ def mutate_tensor(t: Any, op: tuple) -> Any:
 def _rebuild_state(data: dict[str, Any]) -> bool:
     """Give the checkpoint a state_dict that matches its (possibly mutated) config, if valid."""
     try:
-        from w2c.checkpoint import _check_config
-        from w2c.model.network import DiscreteTransformer
+        from w2c.network.checkpoint import _check_config
+        from w2c.network.transformer import DiscreteTransformer
 
         config = _check_config(data["config"])
         _torch().manual_seed(0)

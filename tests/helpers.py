@@ -8,11 +8,11 @@ import numpy as np
 import torch
 
 import w2c
-from w2c import checkpoint
-from w2c.model.config import LayerSpec, ModelConfig
-from w2c.model.network import DiscreteTransformer
+from w2c.network import checkpoint
+from w2c.network.config import LayerSpec, ModelConfig
+from w2c.network.train import History, fit_output_head
+from w2c.network.transformer import DiscreteTransformer
 from w2c.tasks import Task
-from w2c.train import History, fit_output_head
 
 HISTORY = History(step=[0, 1], tau=[10.0, 0.1], soft=[1.0, 0.1], hard=[1.0, 0.1])
 HISTORY.delta = [0.0, 0.0]

@@ -13,15 +13,15 @@ import pytest
 import torch
 
 from helpers import config_for
-from w2c.checkpoint import validate
 from w2c.compiler import compile_model
 from w2c.compiler.ir import Attend, FirstPosition, PrevMatch, Shift, WindowArgExtreme
 from w2c.compiler.pipeline import Context
-from w2c.lower import lower
-from w2c.model.network import DiscreteTransformer
+from w2c.network.checkpoint import validate
+from w2c.network.lower import lower
+from w2c.network.train import fit_output_head
+from w2c.network.transformer import DiscreteTransformer
 from w2c.passes.attention_patterns import PASS
 from w2c.tasks import IntRange, Task, shift
-from w2c.train import fit_output_head
 
 NEG = -1e4
 
@@ -43,7 +43,7 @@ def one_head_model(task: Task, configure) -> DiscreteTransformer:  # type: ignor
 
 
 def resolve(task: Task, model: DiscreteTransformer) -> tuple[object, dict]:
-    from w2c.checkpoint import build
+    from w2c.network.checkpoint import build
 
     checkpoint = validate(build(model, task, _record(), "0.1.0"))
     ir, traces = lower(checkpoint, task, samples=512)
@@ -165,7 +165,7 @@ def test_head_with_no_pattern_stays_unresolved_and_faithful(tmp_path) -> None:  
     assert isinstance(op, Attend) and evidence["method"] == "unmatched"
     # the compiled program embeds the head's exact computation and stays faithful to the model
     from helpers import checkpoint_dict
-    from w2c.checkpoint import save
+    from w2c.network.checkpoint import save
 
     path = save(checkpoint_dict(model, task), tmp_path / "m.pt")
     compiled = compile_model(path, task=task)

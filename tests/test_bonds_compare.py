@@ -7,16 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from w2c.frontends.cot.api import analyze
-from w2c.frontends.cot.compare import (
+from w2c.frontends.bonds.api import analyze
+from w2c.frontends.bonds.compare import (
     compare_structures,
     js_divergence,
     pearson,
     stability_curve,
     verdict,
 )
-from w2c.frontends.cot.labels import LABELS
-from w2c.frontends.cot.structure import estimate
+from w2c.frontends.bonds.labels import LABELS
+from w2c.frontends.bonds.structure import estimate
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "bonds"
 LONG_COT = [EXAMPLES / f for f in ("r1_math.jsonl", "sharegpt_logic.jsonl", "qwq_code.jsonl")]

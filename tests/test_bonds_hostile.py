@@ -111,7 +111,7 @@ def test_undecodable_file_name_does_not_crash_the_page(tmp_path: Path, capsys) -
 
 def test_a_render_failure_writes_no_output(tmp_path: Path, capsys, monkeypatch) -> None:
     from w2c.errors import InputError
-    from w2c.frontends.cot import render
+    from w2c.frontends.bonds import render
 
     def broken(*args: object, **kwargs: object) -> bytes:
         raise InputError("picture failed")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from w2c.frontends.cot.evaluate import confusion, evaluate, load_gold, scores
-from w2c.frontends.cot.labels import Labeller, RuleLabeller
+from w2c.frontends.bonds.evaluate import confusion, evaluate, load_gold, scores
+from w2c.frontends.bonds.labels import Labeller, RuleLabeller
 
 GOLD = Path(__file__).resolve().parents[1] / "examples" / "bonds" / "gold.jsonl"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from w2c.errors import InputError
-from w2c.frontends.cot.llm import LLMLabeller, parse_labels
+from w2c.frontends.bonds.llm import LLMLabeller, parse_labels
 
 STEPS = ["We restate the problem in our own words here.", "Wait, let me check that again."]
 

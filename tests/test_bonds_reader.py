@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from w2c.errors import InputError
-from w2c.frontends.cot.reader import read_file, read_traces, reasoning_span
-from w2c.frontends.cot.segment import segment
+from w2c.frontends.bonds.reader import read_file, read_traces, reasoning_span
+from w2c.frontends.bonds.segment import segment
 
 STEP_A = "First I restate the problem and set up some notation for it."
 STEP_B = "Wait, let me double-check the second equation before going on."

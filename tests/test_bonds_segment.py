@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from w2c.frontends.cot.segment import segment
+from w2c.frontends.bonds.segment import segment
 
 LONG = "This paragraph is long enough to stand as a step on its own."
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from w2c.frontends.cot.structure import estimate, geometry_free_stats, run_lengths, stationary
+from w2c.frontends.bonds.structure import estimate, geometry_free_stats, run_lengths, stationary
 
 SEQS = [["N", "D", "D", "R"], ["N", "E", "D"]]  # transitions: ND DD DR NE ED
 

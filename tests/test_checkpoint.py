@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from helpers import checkpoint_dict, pointer_model
-from w2c import checkpoint
 from w2c.cli import run
 from w2c.corpus import TASKS
 from w2c.errors import CheckpointError
+from w2c.network import checkpoint
 
 TASK = TASKS["sum_last2"]
 

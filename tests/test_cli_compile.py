@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from helpers import checkpoint_dict, pointer_model
-from w2c.checkpoint import save
 from w2c.cli import run
 from w2c.corpus import TASKS
+from w2c.network.checkpoint import save
 
 TASK = TASKS["prev2"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from w2c.checkpoint import load
 from w2c.corpus import TASKS, model_path
-from w2c.train import hardened_outputs
+from w2c.network.checkpoint import load
+from w2c.network.train import hardened_outputs
 
 
 @pytest.mark.parametrize("name", sorted(TASKS))

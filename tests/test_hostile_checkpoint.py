@@ -136,7 +136,7 @@ def test_hostile_tensors_are_refused(
 
 def test_a_strided_but_complete_view_is_still_accepted(shipped: dict[str, Any]) -> None:
     """The storage check refuses expansion, not every non-contiguous tensor."""
-    from w2c.checkpoint import validate
+    from w2c.network.checkpoint import validate
 
     data = copy.deepcopy(shipped)
     weight = data["state_dict"]["out_weight"]
@@ -188,8 +188,8 @@ def test_out_of_range_fields_are_refused(
 
 def _max_config(data: dict[str, Any]) -> None:
     """The largest config the limits allow, with every tensor the config asks for (zeros)."""
-    from w2c.model.config import ModelConfig
-    from w2c.model.network import DiscreteTransformer
+    from w2c.network.config import ModelConfig
+    from w2c.network.transformer import DiscreteTransformer
 
     channels = [f"x{i}" for i in range(16)]
     config = {
@@ -222,7 +222,7 @@ def test_the_memory_estimate_follows_the_budget(
     shipped: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A corpus model fits the default budget but not a tiny one (the check is really there)."""
-    from w2c import checkpoint
+    from w2c.network import checkpoint
 
     path = _save(tmp_path, copy.deepcopy(shipped))
     loaded = checkpoint.load(path)
@@ -237,7 +237,7 @@ def test_the_memory_estimate_follows_the_budget(
 
 
 def test_estimate_grows_with_the_attention_scores() -> None:
-    from w2c.model.config import LayerSpec, ModelConfig
+    from w2c.network.config import LayerSpec, ModelConfig
 
     def config(length: int, heads: int) -> ModelConfig:
         return ModelConfig(("x",), (1.0,), 1.0, length, (LayerSpec(heads, 0),))
@@ -255,7 +255,7 @@ def test_estimate_grows_with_the_attention_scores() -> None:
 def test_edge_sequences_grow_linearly_with_channels() -> None:
     import numpy as np
 
-    from w2c.lower import MAX_EDGE_SEQUENCES, edge_points, trace_inputs
+    from w2c.network.lower import MAX_EDGE_SEQUENCES, edge_points, trace_inputs
     from w2c.tasks import Bits, IntRange, Task
 
     def task(channels: int, length: int = 256) -> Task:
@@ -346,8 +346,8 @@ def test_odd_but_valid_shapes_compile_without_internal_errors(
 ) -> None:
     """Length 1, a first layer with more heads than the model has inputs, and layers with
     neither heads nor sub-MLPs (the output head reads the inputs alone): exit 0/1/3."""
-    from w2c.model.config import ModelConfig
-    from w2c.model.network import DiscreteTransformer
+    from w2c.network.config import ModelConfig
+    from w2c.network.transformer import DiscreteTransformer
 
     for length, layers in ((1, [[1, 1]]), (3, [[4, 0], [2, 1]]), (2, [[0, 0]] * 8)):
         data = copy.deepcopy(shipped)

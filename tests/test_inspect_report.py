@@ -12,9 +12,9 @@ import jsonschema
 import numpy as np
 import pytest
 
-from w2c.checkpoint import load
 from w2c.cli import run
 from w2c.corpus import model_path
+from w2c.network.checkpoint import load
 from w2c.report.schema import json_schema
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from helpers import checkpoint_dict, pointer_model
-from w2c.checkpoint import save
 from w2c.cli import run
 from w2c.corpus import TASKS
 from w2c.errors import InputError
 from w2c.fileio import check_outputs, write_text
+from w2c.network.checkpoint import save
 
 TASK = TASKS["prev2"]
 

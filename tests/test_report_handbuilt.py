@@ -17,11 +17,11 @@ import torch
 from helpers import checkpoint_dict, config_for
 from w2c.compiler import compile_model
 from w2c.corpus import TASKS
-from w2c.model.network import DiscreteTransformer
+from w2c.network.train import fit_output_head
+from w2c.network.transformer import DiscreteTransformer
 from w2c.report.compile_doc import compile_document
 from w2c.report.html_page import render
 from w2c.tasks import x_sym
-from w2c.train import fit_output_head
 
 TASK = TASKS["parity_last2"]
 
@@ -49,7 +49,7 @@ def xor_model() -> DiscreteTransformer:
 
 @pytest.fixture(scope="module")
 def document(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    from w2c.checkpoint import save
+    from w2c.network.checkpoint import save
 
     path = tmp_path_factory.mktemp("xor") / "parity_last2.pt"
     save(checkpoint_dict(xor_model(), TASK), path)

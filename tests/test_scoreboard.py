@@ -11,10 +11,10 @@ import jsonschema
 import numpy as np
 import pytest
 
-from w2c.checkpoint import load
 from w2c.cli import run
 from w2c.compiler.pipeline import DEFAULT_PIPELINE
 from w2c.corpus import TASKS, model_path
+from w2c.network.checkpoint import load
 from w2c.report.program_size import program_size
 from w2c.report.schema import json_schema
 from w2c.report.scoreboard import reference_source

@@ -10,9 +10,9 @@ import sympy
 import torch
 
 from helpers import checkpoint_dict, pointer_model
-from w2c.checkpoint import validate
 from w2c.compiler import compile_model
 from w2c.corpus import TASKS
+from w2c.network.checkpoint import validate
 from w2c.tasks import Task, x_sym
 
 

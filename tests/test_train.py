@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from w2c.checkpoint import load
 from w2c.cli import run
 from w2c.corpus import TASKS
-from w2c.model.config import ModelSize, TrainSettings
-from w2c.train import train_run
+from w2c.network.checkpoint import load
+from w2c.network.config import ModelSize, TrainSettings
+from w2c.network.train import train_run
 
 USER_TASKS = textwrap.dedent(
     """
@@ -172,12 +172,14 @@ def test_train_numeric_flags_are_checked_before_training(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import w2c.train
+    import w2c.network.train
 
     def started(*args: object, **kwargs: object) -> None:
         raise AssertionError("training started before the flags were checked")
 
-    monkeypatch.setattr(w2c.train, "make_config", started)  # the first step of every attempt
+    monkeypatch.setattr(
+        w2c.network.train, "make_config", started
+    )  # the first step of every attempt
     target = tmp_path / "m.pt"
     assert run(["train", "sum_last2", "-o", str(target), "-q", *flags]) == 2
     err = capsys.readouterr().err
@@ -187,7 +189,7 @@ def test_train_numeric_flags_are_checked_before_training(
 
 def test_python_train_validates_its_arguments() -> None:
     from w2c.errors import InputError
-    from w2c.train import train
+    from w2c.network.train import train
 
     task = TASKS["sum_last2"]
     for kwargs in ({"steps": 0}, {"seed": -1}, {"seed": 1.5}, {"threads": 0}, {"max_attempts": 0}):
@@ -211,9 +213,9 @@ def test_a_task_too_big_to_train_is_refused_by_memory(
 
 
 def test_training_memory_grows_with_length_and_batch() -> None:
-    from w2c.model.config import Recipe
+    from w2c.network.config import Recipe
+    from w2c.network.train import training_memory
     from w2c.tasks import Bits, Task
-    from w2c.train import training_memory
 
     def task(length: int) -> Task:
         return Task("t", (Bits(),), lambda x: x[..., 0], length=length)

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from helpers import checkpoint_dict, pointer_model
-from w2c.checkpoint import save
 from w2c.cli import run
 from w2c.corpus import TASKS
 from w2c.errors import UserCodeStopped
+from w2c.network.checkpoint import save
 from w2c.task_loader import load_task
 from w2c.usercode import Budget, UserCodeRaised, remote_program
 

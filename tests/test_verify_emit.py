@@ -14,9 +14,9 @@ import pytest
 import torch
 from test_verify_fidelity import parity_model, running_max_model
 
-from w2c import checkpoint
 from w2c.corpus import TASKS
 from w2c.errors import InputError
+from w2c.network import checkpoint
 from w2c.report.test_file import render_test_file
 from w2c.tasks import Task
 

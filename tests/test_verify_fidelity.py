@@ -17,10 +17,10 @@ from test_verify import _evidence, parity, running_max, spring_with, sum_last2
 
 from w2c.corpus import TASKS
 from w2c.errors import InputError
-from w2c.model.config import LayerSpec, ModelConfig
-from w2c.model.network import DiscreteTransformer
+from w2c.network.config import LayerSpec, ModelConfig
+from w2c.network.train import hardened_outputs
+from w2c.network.transformer import DiscreteTransformer
 from w2c.tasks import task_from_record
-from w2c.train import hardened_outputs
 from w2c.verify import verify
 
 SMALL = 10**4
@@ -203,7 +203,7 @@ def trained_parity():
     """The shipped trained model (training one here takes minutes on a busy 2-core machine)."""
     if not SHIPPED.is_file():
         pytest.skip("no shipped corpus/models/parity_last2.pt yet")
-    from w2c.checkpoint import load
+    from w2c.network.checkpoint import load
 
     return load(SHIPPED).model
 

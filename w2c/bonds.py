@@ -1,11 +1,11 @@
 """Public Python API of the CoT-bond frontend (``w2c bonds``), e.g. ``w2c.bonds.analyze(...)``.
 
-A thin re-export of :mod:`w2c.frontends.cot.api` so users import one stable name.
+A thin re-export of :mod:`w2c.frontends.bonds.api` so users import one stable name.
 """
 
 from __future__ import annotations
 
-from w2c.frontends.cot.api import (
+from w2c.frontends.bonds.api import (
     Analysis,
     Comparison,
     analyze,
@@ -13,8 +13,8 @@ from w2c.frontends.cot.api import (
     plan,
     write_plans,
 )
-from w2c.frontends.cot.labels import LABELS, Labeller, RuleLabeller
-from w2c.frontends.cot.llm import LLMLabeller
+from w2c.frontends.bonds.labels import LABELS, Labeller, RuleLabeller
+from w2c.frontends.bonds.llm import LLMLabeller
 
 __all__ = [
     "LABELS",

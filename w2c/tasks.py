@@ -24,6 +24,7 @@ from typing import Any, Literal
 import numpy as np
 import sympy
 
+from w2c.contract import FEEDBACK_INPUT
 from w2c.errors import InputError
 
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
@@ -41,7 +42,7 @@ def is_valid_name(name: object) -> bool:
 
 # Names the emitted program uses for itself; a channel may not take them (docs/tasks.md).
 _PROGRAM_NAMES = frozenset(
-    {"xs", "t", "v", "y", "y_prev", "np", "math", "program", "program_numpy"}
+    {"xs", "t", "v", "y", FEEDBACK_INPUT, "np", "math", "program", "program_numpy"}
 )
 _STEP_VARIABLE = re.compile(r".+_t[0-9]*")  # x_t, x_t2: a channel's value at a lag
 

@@ -68,10 +68,10 @@ def progress_hooks(quiet: bool, total_steps: int):  # type: ignore[no-untyped-de
 def compiles_cleanly(result, task) -> bool:  # type: ignore[no-untyped-def]
     """Does this exact run compile to a rule over the task's symbols, with no fallback?"""
     import w2c
-    from w2c import checkpoint
     from w2c.compiler import compile_model
+    from w2c.network import checkpoint
+    from w2c.network.train import TrainOutcome, training_record
     from w2c.passes.simplify import pure
-    from w2c.train import TrainOutcome, training_record
 
     outcome = TrainOutcome(result, [], result.seconds)
     data = checkpoint.build(result.model, task, training_record(outcome), w2c.__version__)
@@ -94,10 +94,10 @@ def train_and_save(
     """Train the task named by ``spec`` (``loaded``, when the caller has it) and save it to
     ``output``; returns a summary line."""
     import w2c
-    from w2c import checkpoint
     from w2c.fileio import check_outputs
+    from w2c.network import checkpoint
+    from w2c.network.train import recipe_for, train, training_record
     from w2c.task_loader import load_task, task_file
-    from w2c.train import recipe_for, train, training_record
 
     check_outputs([output], force, inputs=filter(None, [task_file(spec)]))
     task = loaded or load_task(spec)

@@ -14,12 +14,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from w2c.frontends.cot.evaluate import (  # noqa: E402
+from w2c.frontends.bonds.evaluate import (  # noqa: E402
     evaluate,
     load_gold,
     segmentation_agreement,
 )
-from w2c.frontends.cot.labels import LABELS, RuleLabeller  # noqa: E402
+from w2c.frontends.bonds.labels import LABELS, RuleLabeller  # noqa: E402
 
 GOLD = ROOT / "examples" / "bonds" / "gold.jsonl"
 FIELDS = {"instruct_short.jsonl": "output"}  # the one example file with a custom field

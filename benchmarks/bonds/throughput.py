@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from w2c.frontends.cot.api import analyze
-from w2c.frontends.cot.reader import read_traces
-from w2c.frontends.cot.segment import segment
+from w2c.frontends.bonds.api import analyze
+from w2c.frontends.bonds.reader import read_traces
+from w2c.frontends.bonds.segment import segment
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "bonds"

@@ -20,12 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from w2c.checkpoint import load
 from w2c.compiler import compile_model, task_for
 from w2c.compiler.ir import SubMLP
 from w2c.compiler.pipeline import Context, run_pipeline
 from w2c.corpus import TASKS, model_path
-from w2c.lower import lower
+from w2c.network.checkpoint import load
+from w2c.network.lower import lower
 from w2c.passes.mlp_symbolic import operand_domain
 from w2c.sr import available_backends, default_tolerance, fit
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from w2c.corpus import TASKS
 from w2c.errors import CheckFailed
-from w2c.train import recipe_for, train
+from w2c.network.train import recipe_for, train
 
 RESULTS = Path(__file__).with_name("results.json")
 

@@ -66,8 +66,8 @@ def _analyze_options(
 ) -> dict[str, Any]:
     """Keyword arguments for api.analyze from the shared command-line options."""
     from w2c.errors import InputError
-    from w2c.frontends.cot.api import check_number
-    from w2c.frontends.cot.reader import check_line_limit
+    from w2c.frontends.bonds.api import check_number
+    from w2c.frontends.bonds.reader import check_line_limit
 
     check_number(alpha, "--alpha", 0.0, 1e6)
     check_line_limit(max_line_bytes)
@@ -82,7 +82,7 @@ def _analyze_options(
         "embed": embed,
     }
     if labeller == "llm":
-        from w2c.frontends.cot.llm import LLMLabeller
+        from w2c.frontends.bonds.llm import LLMLabeller
 
         if not llm_url or not llm_model:
             raise InputError("--labeller llm needs --llm-url and --llm-model")
@@ -151,7 +151,7 @@ def _row(values: dict[str, float], labels: tuple[str, ...]) -> str:
 
 
 def _summary(report: dict[str, Any]) -> str:
-    from w2c.frontends.cot.labels import LABELS, NAMES
+    from w2c.frontends.bonds.labels import LABELS, NAMES
 
     stats = report["stats"]
     lines = [
@@ -191,7 +191,7 @@ def analyze_command(
     corpus: dict[str, Any] | None = None,
 ) -> None:
     """Label the steps of traces and print the corpus's behaviour structure."""
-    from w2c.frontends.cot import api
+    from w2c.frontends.bonds import api
 
     options = corpus or {}
     targets = api.output_targets(out, api.ANALYZE_FILES, force, files) if out else []
@@ -231,7 +231,7 @@ def compare_command(
 ) -> None:
     """Compare the behaviour structures of two corpora (Pearson r, JS divergence, bootstrap)."""
     from w2c.errors import CheckFailed
-    from w2c.frontends.cot import api
+    from w2c.frontends.bonds import api
 
     options = corpus or {}
     if min_r is not None:
@@ -303,7 +303,7 @@ def plan_command(
 ) -> None:
     """Draw synthesis plans (behaviour sequences + instructions) from a corpus's graph."""
     from w2c.fileio import check_outputs
-    from w2c.frontends.cot import api
+    from w2c.frontends.bonds import api
 
     if out is not None:
         check_outputs([out], force, inputs=sources)  # never over one of its own --from files

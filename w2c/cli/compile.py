@@ -169,8 +169,8 @@ def verify_command(
 
     A program_numpy in the file (--numpy-twin) is checked against program() as well.
     """
-    from w2c.checkpoint import load
     from w2c.compiler import task_for
+    from w2c.network.checkpoint import load
     from w2c.task_loader import load_task
     from w2c.usercode import Budget
     from w2c.verify import load_functions, verify

@@ -29,7 +29,7 @@ from w2c.compiler.result import TWIN, CompiledProgram, CompileReport, node_recor
 from w2c.tasks import Task, task_from_record
 
 if TYPE_CHECKING:
-    from w2c.checkpoint import Checkpoint
+    from w2c.network.checkpoint import Checkpoint
 
 TRACE_SAMPLES = 2048
 # Exhaustive checks call the program once per sequence; NumPy fallbacks make each call ~1000x
@@ -97,14 +97,14 @@ def check_backend(name: str) -> None:
 
 
 def load_model(model: str | Path | Checkpoint) -> Checkpoint:
-    from w2c.checkpoint import Checkpoint, load
+    from w2c.network.checkpoint import Checkpoint, load
 
     return model if isinstance(model, Checkpoint) else load(model)
 
 
 def task_for(checkpoint: Checkpoint, task: Task | None) -> tuple[Task, str]:
     """The task to verify against, and a line saying where its oracle came from."""
-    from w2c.checkpoint import resolve_task
+    from w2c.network.checkpoint import resolve_task
 
     resolved = resolve_task(checkpoint, task)
     if resolved is not None:
@@ -128,7 +128,7 @@ def pipeline_names(
 
 
 def lower_model(checkpoint: Checkpoint, task: Task, samples: int, seed: int) -> tuple[IR, Traces]:
-    from w2c.lower import lower
+    from w2c.network.lower import lower
 
     return lower(checkpoint, task, samples=samples, seed=seed)
 

@@ -1,6 +1,6 @@
 """The compiler's IR: SSA nodes over per-position scalar sequences (torch-free).
 
-Every node names one scalar sequence v[t]. Lowering (w2c/lower.py) produces Input, Expr (input
+Every node names one scalar sequence v[t]. Lowering (w2c.network.lower) produces Input, Expr (input
 scaling), Attend (unresolved router), SubMLP (unresolved operator) and Output nodes; passes
 replace unresolved nodes by resolved ones that keep the node's name, so the model's trace for a
 name stays the ground truth for whatever op now defines it.

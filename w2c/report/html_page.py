@@ -357,7 +357,7 @@ def render(
 def page_for(compiled: Any, document: Mapping[str, Any], model: Any) -> str:
     """Draw the figures of a compile (its checkpoint's training, heads, sub-MLPs) and render."""
     from w2c import __version__
-    from w2c.checkpoint import load
+    from w2c.network.checkpoint import load
     from w2c.report.model_view import mlp_stories
     from w2c.report.plots import figures
     from w2c.report.stages import stories

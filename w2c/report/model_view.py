@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from w2c.checkpoint import Checkpoint
 from w2c.compiler.ir import Attend, SubMLP
+from w2c.network.checkpoint import Checkpoint
 from w2c.report.stages import NodeStory, Stages, head_facts, mlp_facts, stories
 from w2c.tasks import Task
 
@@ -35,10 +35,10 @@ class ModelView:
 
 def view(path: str | Path, samples: int = 512, seed: int = 0) -> ModelView:
     """Load, lower on ``samples`` traced inputs and explain every head and sub-MLP."""
-    from w2c.checkpoint import load
     from w2c.compiler import task_for
     from w2c.compiler.pipeline import Context, Options, run_pipeline
-    from w2c.lower import lower
+    from w2c.network.checkpoint import load
+    from w2c.network.lower import lower
 
     checkpoint = load(path)
     task, oracle = task_for(checkpoint, None)

@@ -84,9 +84,9 @@ def measure(
     progress: Callable[[str], None] | None = None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Rows for every named corpus task with a checkpoint in ``models``; and the missing ones."""
-    from w2c.checkpoint import load
     from w2c.compiler import compile_model
     from w2c.corpus import TASKS
+    from w2c.network.checkpoint import load
 
     say = progress or (lambda _message: None)
     rows, missing = [], []

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from w2c.checkpoint import load, resolve_task
+from w2c.network.checkpoint import load, resolve_task
 from w2c.task_loader import load_task
 from w2c.tasks import task_from_record
 from w2c.verify import load_functions, model_reference, oracle_reference, twin_reference

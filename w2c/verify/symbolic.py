@@ -20,6 +20,7 @@ from typing import Any
 import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
+from w2c.contract import EXHAUSTIVE_BUDGET
 from w2c.tasks import IntRange, Task, parse_symbol, x_sym
 from w2c.verify.compare import json_value
 from w2c.verify.report import Evidence
@@ -72,7 +73,7 @@ def _exact(value: Any) -> bool:
     return isinstance(value, (int, Fraction, sympy.Rational))
 
 
-def symbolic_check(rule: sympy.Expr, task: Task, budget: int = 10**6) -> Evidence:
+def symbolic_check(rule: sympy.Expr, task: Task, budget: int = EXHAUSTIVE_BUDGET) -> Evidence:
     """Prove ``rule == task.reference`` on the per-step domain, or say why not."""
     began = time.perf_counter()
 

@@ -20,7 +20,7 @@ import numpy as np
 import sympy
 
 from w2c.errors import InputError
-from w2c.model.network import DiscreteTransformer
+from w2c.network.transformer import DiscreteTransformer
 from w2c.tasks import Task
 from w2c.threads import torch_threads
 from w2c.usercode import Budget, remote_program
@@ -66,7 +66,7 @@ def model_reference(task: Task, model: DiscreteTransformer) -> Reference:
         raise InputError(
             f"the model reads {model.config.n_inputs} inputs but task {task.name} gives {expected}"
         )
-    from w2c.train import hardened_outputs
+    from w2c.network.train import hardened_outputs
 
     model64 = copy.deepcopy(model).double().eval()
 

@@ -1,6 +1,6 @@
 """The trained causal forecaster on disk: "w2c.causal-transformer/1" (docs/causal.md).
 
-Same rules as model.pt (DESIGN §3): one torch.save'd dict of tensors and plain containers,
+Same rules as model.pt (docs/checkpoint.md): one torch.save'd dict of tensors and plain containers,
 read only with ``torch.load(weights_only=True)``; every field, dtype and shape is checked
 against a freshly built model before any weight is used, and the first problem is one line.
 """

@@ -18,18 +18,18 @@ from typing import Any
 
 import torch
 
+from w2c.contract import FEEDBACK_INPUT
 from w2c.errors import CheckpointError, InputError
 from w2c.fileio import write_with
 from w2c.limits import check_memory, format_size
-from w2c.model.config import ModelConfig
-from w2c.model.network import DiscreteTransformer
+from w2c.network.config import ModelConfig
+from w2c.network.transformer import DiscreteTransformer
 from w2c.tasks import Task, domain_from_dict, is_valid_name
 
 FORMAT_NAME = "w2c.discrete-transformer"
 FORMAT_VERSION = 1
 FORMAT = f"{FORMAT_NAME}/{FORMAT_VERSION}"
 MAX_BYTES = 64 * 1024 * 1024
-FEEDBACK_INPUT = "y_prev"
 MAX_HISTORY = 100_000  # log points
 MAX_VERSION_CHARS = 64
 MAX_INT = 2**63 - 1  # integer training fields are in 0..MAX_INT

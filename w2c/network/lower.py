@@ -16,7 +16,6 @@ import numpy as np
 import sympy
 import torch
 
-from w2c.checkpoint import FEEDBACK_INPUT, Checkpoint
 from w2c.compiler.ir import (
     IR,
     Attend,
@@ -30,7 +29,9 @@ from w2c.compiler.ir import (
     Traces,
     sym,
 )
-from w2c.model.network import DiscreteTransformer, LayerTrace
+from w2c.contract import FEEDBACK_INPUT
+from w2c.network.checkpoint import Checkpoint
+from w2c.network.transformer import DiscreteTransformer, LayerTrace
 from w2c.tasks import IntRange, Task, shift
 
 EXHAUSTIVE_TRACE_LIMIT = 4096

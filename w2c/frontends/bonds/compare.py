@@ -20,8 +20,8 @@ import math
 
 import numpy as np
 
-from w2c.frontends.cot.labels import LABELS
-from w2c.frontends.cot.structure import (
+from w2c.frontends.bonds.labels import LABELS
+from w2c.frontends.bonds.structure import (
     K,
     Structure,
     TraceCounts,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from w2c.frontends.cot.labels import INDEX, LABELS
+from w2c.frontends.bonds.labels import INDEX, LABELS
 
 K = len(LABELS)
 

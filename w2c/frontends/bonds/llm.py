@@ -21,7 +21,7 @@ from pathlib import Path
 
 from w2c.errors import InputError
 from w2c.fileio import write_text
-from w2c.frontends.cot.labels import LABELS
+from w2c.frontends.bonds.labels import LABELS
 
 PROMPT = """You label the steps of a reasoning trace with the behaviour of the transition into
 each step. Labels:

@@ -20,12 +20,12 @@ import numpy as np
 
 from w2c.errors import InputError
 from w2c.fileio import check_output, check_outputs, ensure_output_dir, write_all, write_bytes
-from w2c.frontends.cot import compare as _compare
-from w2c.frontends.cot import plan as _plan
-from w2c.frontends.cot.embed import Similarity
-from w2c.frontends.cot.embed import similarity as _similarity
-from w2c.frontends.cot.labels import LABELS, Labeller, RuleLabeller
-from w2c.frontends.cot.reader import (
+from w2c.frontends.bonds import compare as _compare
+from w2c.frontends.bonds import plan as _plan
+from w2c.frontends.bonds.embed import Similarity
+from w2c.frontends.bonds.embed import similarity as _similarity
+from w2c.frontends.bonds.labels import LABELS, Labeller, RuleLabeller
+from w2c.frontends.bonds.reader import (
     DEFAULT_MAX_LINE_BYTES,
     ReadResult,
     Trace,
@@ -34,8 +34,8 @@ from w2c.frontends.cot.reader import (
     read_traces,
     regular_file,
 )
-from w2c.frontends.cot.segment import DEFAULT_MAX_CHARS, DEFAULT_MIN_CHARS, segment
-from w2c.frontends.cot.structure import (
+from w2c.frontends.bonds.segment import DEFAULT_MAX_CHARS, DEFAULT_MIN_CHARS, segment
+from w2c.frontends.bonds.structure import (
     K,
     Structure,
     TraceCounts,
@@ -146,7 +146,7 @@ class Analysis:
 
     def html(self, trace_id: str | None = None) -> str:
         """The HTML view of one trace (the first by default)."""
-        from w2c.frontends.cot.render import trace_html  # noqa: PLC0415
+        from w2c.frontends.bonds.render import trace_html  # noqa: PLC0415
 
         i = self.index_of(trace_id)
         trace = self.traces[i]
@@ -156,7 +156,7 @@ class Analysis:
 
     def render(self, trace_id: str | None = None) -> list[bytes]:
         """The bytes of report.json, graph.png and trace.html, all rendered in memory."""
-        from w2c.frontends.cot.render import graph_png  # noqa: PLC0415
+        from w2c.frontends.bonds.render import graph_png  # noqa: PLC0415
 
         page = self.html(trace_id)  # an unknown --trace fails here, before anything is written
         picture = graph_png(
@@ -300,7 +300,7 @@ class Comparison:
 
     def render(self) -> list[bytes]:
         """The bytes of compare.json and compare.png, rendered in memory."""
-        from w2c.frontends.cot.render import comparison_png  # noqa: PLC0415
+        from w2c.frontends.bonds.render import comparison_png  # noqa: PLC0415
 
         report = self.report()
         names = (clean_text(self.a.name), clean_text(self.b.name))

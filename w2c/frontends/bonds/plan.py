@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from w2c.frontends.cot.labels import INDEX, LABELS, NAMES
-from w2c.frontends.cot.structure import Structure
+from w2c.frontends.bonds.labels import INDEX, LABELS, NAMES
+from w2c.frontends.bonds.structure import Structure
 
 #: One instruction per behaviour, paraphrasing the intent of the paper's four prompts.
 INSTRUCTIONS = {

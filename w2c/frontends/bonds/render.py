@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from w2c.frontends.cot.labels import LABELS, NAMES
+from w2c.frontends.bonds.labels import LABELS, NAMES
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -20,17 +20,16 @@ from typing import Any
 import numpy as np
 import torch
 
+from w2c.contract import EXHAUSTIVE_BUDGET, FEEDBACK_INPUT
 from w2c.errors import CheckFailed, InputError
 from w2c.limits import check_memory
-from w2c.model.config import LayerSpec, ModelConfig, ModelSize, Recipe, TrainSettings
-from w2c.model.network import DiscreteTransformer
-from w2c.model.sampler import Mode
+from w2c.network.config import LayerSpec, ModelConfig, ModelSize, Recipe, TrainSettings
+from w2c.network.sampler import Mode
+from w2c.network.transformer import DiscreteTransformer
 from w2c.tasks import Task, shift
 from w2c.threads import torch_threads
 
-FEEDBACK_NAME = "y_prev"
 EXACT_SEQUENCES = 10_000
-EXHAUSTIVE_BUDGET = 10**6  # as the verifier's exhaustive check (docs/verification.md)
 REAL_REL_MSE_BAR = 1e-6
 MAX_STEPS = 1_000_000  # annealing steps per attempt
 MAX_SEED = 2**32 - 1  # base seeds 0..MAX_SEED (NumPy and torch accept every run seed of a plan)
@@ -74,7 +73,7 @@ def model_inputs(task: Task, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
 def make_config(task: Task, size: ModelSize, rng: np.random.Generator) -> ModelConfig:
     x = task.sample(rng, 4096)
     y = task.run_oracle(x)
-    names = tuple(task.channels) + ((FEEDBACK_NAME,) if task.feedback else ())
+    names = tuple(task.channels) + ((FEEDBACK_INPUT,) if task.feedback else ())
     scales = tuple(nice_scale(x[..., c]) for c in range(task.n_channels))
     if task.feedback:
         scales += (nice_scale(y),)
@@ -545,7 +544,7 @@ def check_arguments(
 
 def _shape_of(task: Task, size: ModelSize) -> ModelConfig:
     """The config make_config would build, without sampling (scales do not change sizes)."""
-    names = tuple(task.channels) + ((FEEDBACK_NAME,) if task.feedback else ())
+    names = tuple(task.channels) + ((FEEDBACK_INPUT,) if task.feedback else ())
     return ModelConfig(
         input_names=names,
         input_scales=(1.0,) * len(names),

@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from w2c.errors import InputError
-from w2c.frontends.cot.labels import content
+from w2c.frontends.bonds.labels import content
 from w2c.limits import check_memory
 
 

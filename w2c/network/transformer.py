@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from w2c.model.config import ModelConfig
-from w2c.model.sampler import Mode, select
+from w2c.network.config import ModelConfig
+from w2c.network.sampler import Mode, select
 
 
 def ple_linear(

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from w2c.errors import InputError
-from w2c.frontends.cot.labels import INDEX, LABELS, Labeller
-from w2c.frontends.cot.reader import extract, reasoning_span
-from w2c.frontends.cot.segment import segment
+from w2c.frontends.bonds.labels import INDEX, LABELS, Labeller
+from w2c.frontends.bonds.reader import extract, reasoning_span
+from w2c.frontends.bonds.segment import segment
 
 
 @dataclass
