@@ -169,7 +169,7 @@ def _evaluate_fit(expr: sympy.Expr | None, operands: tuple[str, ...], grids: lis
 
 def _mlp_on(op: SubMLP, operands: tuple[str, ...], grids: list[np.ndarray]) -> np.ndarray:
     by_name = dict(zip(operands, grids, strict=True))
-    return op.evaluate(*[by_name[name] for name in op.inputs])
+    return op.apply(*[by_name[name] for name in op.inputs])
 
 
 def _traced_points(operands: tuple[str, ...], values: Mapping[str, np.ndarray]) -> np.ndarray:
