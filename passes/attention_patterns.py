@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import numpy as np
 
@@ -43,7 +44,8 @@ from w2c.compiler.ir import (
     Shift,
     WindowArgExtreme,
 )
-from w2c.compiler.pipeline import Context, Pass
+from w2c.compiler.pipeline import Context, Options, Pass
+from w2c.contract import REAL_TRACE_TOLERANCE
 
 
 def candidates(op: Attend, length: int, query_values: tuple[float, ...] | None) -> Iterator[Op]:
@@ -66,7 +68,7 @@ def candidates(op: Attend, length: int, query_values: tuple[float, ...] | None) 
 
 
 def agreement(predicted: np.ndarray, actual: np.ndarray) -> float:
-    close = np.abs(predicted - actual) <= 1e-9 * np.maximum(1.0, np.abs(actual))
+    close = np.abs(predicted - actual) <= REAL_TRACE_TOLERANCE * np.maximum(1.0, np.abs(actual))
     return float(np.mean(close))
 
 
@@ -134,6 +136,7 @@ def _decided(  # type: ignore[no-untyped-def]
     score: float,
     output: float | None,
     context: Context,
+    threshold: float,
     **extra,
 ) -> Node:
     """The head as ``op`` (its pattern, or itself when unmatched), with the test's evidence."""
@@ -144,32 +147,40 @@ def _decided(  # type: ignore[no-untyped-def]
         output_agreement=output,
         best_pattern=best.describe(),
         samples=int(context.traces.values[node.name].size),
-        threshold=context.options.attention_threshold,
+        threshold=threshold,
         **extra,
     )
     return Node(node.name, op, node.domain, evidence)
 
 
 def _resolved(  # type: ignore[no-untyped-def]
-    node: Node, pattern: Op, score: float, output: float | None, context: Context, **extra
+    node: Node,
+    pattern: Op,
+    score: float,
+    output: float | None,
+    context: Context,
+    threshold: float,
+    **extra,
 ) -> Node:
-    return _decided(node, pattern, "attention_patterns", pattern, score, output, context, **extra)
+    return _decided(
+        node, pattern, "attention_patterns", pattern, score, output, context, threshold, **extra
+    )
 
 
-def resolve_head(ir: IR, node: Node, op: Attend, context: Context) -> Node:
-    options = ranked(node, op, context)
-    for score, candidate in options:
+def resolve_head(ir: IR, node: Node, op: Attend, context: Context, threshold: float) -> Node:
+    candidates = ranked(node, op, context)
+    for score, candidate in candidates:
         if score < MIN_HEAD_AGREEMENT:
             break
         if output_agreement(ir, {node.name: candidate}, context) == 1.0:
-            return _resolved(node, candidate, score, 1.0, context)
-    best_score, best = options[0]
-    if best_score >= context.options.attention_threshold:
-        return _resolved(node, best, best_score, None, context)
-    return _decided(node, op, "unmatched", best, best_score, None, context)
+            return _resolved(node, candidate, score, 1.0, context, threshold)
+    best_score, best = candidates[0]
+    if best_score >= threshold:
+        return _resolved(node, best, best_score, None, context, threshold)
+    return _decided(node, op, "unmatched", best, best_score, None, context, threshold)
 
 
-def resolve_pair(ir: IR, first: Node, second: Node, context: Context) -> IR:
+def resolve_pair(ir: IR, first: Node, second: Node, context: Context, threshold: float) -> IR:
     """Two heads that only jointly follow patterns (e.g. max and min of the same two values)."""
     top = [
         [(s, c) for s, c in ranked(n, n.op, context)[:PAIR_CANDIDATES] if s >= MIN_HEAD_AGREEMENT]
@@ -182,23 +193,38 @@ def resolve_pair(ir: IR, first: Node, second: Node, context: Context) -> IR:
     for _, i, j in pairs:
         (sa, ca), (sb, cb) = top[0][i], top[1][j]
         if output_agreement(ir, {first.name: ca, second.name: cb}, context) == 1.0:
-            a = _resolved(first, ca, sa, 1.0, context, jointly_with=second.name)
-            b = _resolved(second, cb, sb, 1.0, context, jointly_with=first.name)
+            a = _resolved(first, ca, sa, 1.0, context, threshold, jointly_with=second.name)
+            b = _resolved(second, cb, sb, 1.0, context, threshold, jointly_with=first.name)
             return ir.with_nodes({first.name: a, second.name: b}.get(n.name, n) for n in ir.nodes)
     return ir
 
 
-def run(ir: IR, context: Context) -> IR:
+def resolve_heads(ir: IR, context: Context, threshold: float) -> IR:
     for node in ir.nodes:
         if isinstance(node.op, Attend):
-            resolved = resolve_head(ir, node, node.op, context)
+            resolved = resolve_head(ir, node, node.op, context, threshold)
             ir = ir.with_nodes(resolved if n.name == node.name else n for n in ir.nodes)
     for first, second in itertools.combinations(ir.unresolved(), 2):
         current = {n.name: n for n in ir.nodes}
         a, b = current[first.name], current[second.name]
         if isinstance(a.op, Attend) and isinstance(b.op, Attend) and a.op.layer == b.op.layer:
-            ir = resolve_pair(ir, a, b, context)
+            ir = resolve_pair(ir, a, b, context, threshold)
     return ir
 
 
-PASS = Pass("attention_patterns", run, __doc__.splitlines()[0])
+@dataclass(frozen=True)
+class AttentionPatterns(Pass):
+    """attention_patterns: hypothesis tests turning each hardened head into a routing primitive."""
+
+    name: ClassVar[str] = "attention_patterns"
+    threshold: float = 0.99  # head agreement that accepts the best pattern without the output test
+
+    @classmethod
+    def configured(cls, options: Options) -> AttentionPatterns:
+        return cls(threshold=options.attention_threshold)
+
+    def run(self, ir: IR, context: Context) -> IR:
+        return resolve_heads(ir, context, self.threshold)
+
+
+PASS = AttentionPatterns

@@ -8,6 +8,9 @@ else an interval), marked as observed rather than exact. Reads before the start 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 
 from w2c.compiler.ir import IR, DomainInfo, Input, Node
@@ -40,7 +43,7 @@ def _input_domain(node: Node, op: Input, context: Context) -> DomainInfo:
     return DomainInfo(None, lo, hi, isinstance(domain, IntRange), exact=True)
 
 
-def run(ir: IR, context: Context) -> IR:
+def infer(ir: IR, context: Context) -> IR:
     nodes = []
     for node in ir.nodes:
         if isinstance(node.op, Input):
@@ -53,4 +56,14 @@ def run(ir: IR, context: Context) -> IR:
     return ir.with_nodes(nodes)
 
 
-PASS = Pass("infer_domains", run, __doc__.splitlines()[0])
+@dataclass(frozen=True)
+class InferDomains(Pass):
+    """infer_domains: the value set or range of every node, from the task's domains and traces."""
+
+    name: ClassVar[str] = "infer_domains"
+
+    def run(self, ir: IR, context: Context) -> IR:
+        return infer(ir, context)
+
+
+PASS = InferDomains

@@ -8,10 +8,13 @@ otherwise the node stays unresolved (emitted as a marked NumPy fallback) and is 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 
 from w2c.compiler.ir import IR, DomainInfo, Expr, Node, SubMLP, sym
-from w2c.compiler.pipeline import Context, Pass
+from w2c.compiler.pipeline import Context, Options, Pass
 from w2c.sr import OperandDomain, default_tolerance, fit
 
 
@@ -22,7 +25,7 @@ def operand_domain(domain: DomainInfo | None, values: np.ndarray) -> OperandDoma
     return OperandDomain(domain.values, domain.lo, domain.hi, domain.integer)
 
 
-def resolve_mlp(ir: IR, node: Node, op: SubMLP, context: Context) -> Node:
+def resolve_mlp(ir: IR, node: Node, op: SubMLP, context: Context, options: MlpSymbolic) -> Node:
     values = context.traces.values
     operands = tuple(dict.fromkeys(op.inputs))  # a sub-MLP may read one variable twice
     inputs = np.stack([values[name].ravel() for name in operands], axis=1)
@@ -34,9 +37,9 @@ def resolve_mlp(ir: IR, node: Node, op: SubMLP, context: Context) -> Node:
         outputs,
         symbols,
         domains,
-        backend=context.options.sr_backend,
-        seed=context.options.seed,
-        time_limit=context.options.sr_time_limit,
+        backend=options.backend,
+        seed=options.seed,
+        time_limit=options.time_limit,
     )
     tolerance = default_tolerance(outputs)
     evidence = dict(node.evidence)
@@ -57,11 +60,24 @@ def resolve_mlp(ir: IR, node: Node, op: SubMLP, context: Context) -> Node:
     return Node(node.name, op, node.domain, evidence)
 
 
-def run(ir: IR, context: Context) -> IR:
-    return ir.with_nodes(
-        resolve_mlp(ir, node, node.op, context) if isinstance(node.op, SubMLP) else node
-        for node in ir.nodes
-    )
+@dataclass(frozen=True)
+class MlpSymbolic(Pass):
+    """mlp_symbolic: symbolic regression of each sub-MLP from its traced input/output pairs."""
+
+    name: ClassVar[str] = "mlp_symbolic"
+    backend: str = "library"  # w2c.sr.api.BACKENDS
+    seed: int = 0
+    time_limit: float = 2.0  # seconds of search per sub-MLP
+
+    @classmethod
+    def configured(cls, options: Options) -> MlpSymbolic:
+        return cls(options.sr_backend, options.seed, options.sr_time_limit)
+
+    def run(self, ir: IR, context: Context) -> IR:
+        return ir.with_nodes(
+            resolve_mlp(ir, node, node.op, context, self) if isinstance(node.op, SubMLP) else node
+            for node in ir.nodes
+        )
 
 
-PASS = Pass("mlp_symbolic", run, __doc__.splitlines()[0])
+PASS = MlpSymbolic

@@ -1,24 +1,27 @@
 """prune: drop output terms too small to matter, merge duplicate nodes, remove dead nodes.
 
 An output term is dropped when its largest contribution over the traces is below epsilon
-(1e-4 of the output's magnitude for integer tasks, where rounding absorbs it; 1e-9 for real
-tasks). Two nodes with the same resolved op over the same operands (e.g. two offset-1 heads)
-are merged and their output weights added. Nodes the output no longer reads are removed.
+(1e-4 of the output's magnitude for integer tasks, where rounding absorbs it;
+``REAL_TRACE_TOLERANCE`` of w2c/contract.py for real tasks). Two nodes with the same resolved
+op over the same operands (e.g. two offset-1 heads) are merged and their output weights added.
+Nodes the output no longer reads are removed.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import numpy as np
 
 from w2c.compiler.ir import IR, UNRESOLVED, Input, Node, Output
 from w2c.compiler.pipeline import Context, Pass
+from w2c.contract import REAL_TRACE_TOLERANCE
 
 
 def epsilon(context: Context) -> float:
     scale = max(1.0, float(np.max(np.abs(context.traces.values["y"]))))
-    return (1e-4 if context.task.discrete else 1e-9) * scale
+    return (1e-4 if context.task.discrete else REAL_TRACE_TOLERANCE) * scale
 
 
 def _rename(op, mapping: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -72,9 +75,19 @@ def remove_dead(ir: IR) -> IR:
     return ir.with_nodes(n for n in ir.nodes if n.name in live or isinstance(n.op, Input))
 
 
-def run(ir: IR, context: Context) -> IR:
+def prune(ir: IR, context: Context) -> IR:
     ir, _ = merge_duplicates(ir)
     return remove_dead(drop_small_terms(ir, context))
 
 
-PASS = Pass("prune", run, __doc__.splitlines()[0])
+@dataclass(frozen=True)
+class Prune(Pass):
+    """prune: drop output terms too small to matter, merge duplicate nodes, remove dead nodes."""
+
+    name: ClassVar[str] = "prune"
+
+    def run(self, ir: IR, context: Context) -> IR:
+        return prune(ir, context)
+
+
+PASS = Prune

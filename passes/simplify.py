@@ -23,7 +23,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import numpy as np
 import sympy
@@ -139,7 +140,7 @@ def keep_nodes(ir: IR, opaque: set[str]) -> list[Node]:
     ]
 
 
-def run(ir: IR, context: Context) -> IR:
+def simplify(ir: IR, context: Context) -> IR:
     output = ir.node(ir.output)
     assert isinstance(output.op, Output)
     raw, opaque = inline(ir)
@@ -178,4 +179,14 @@ def run(ir: IR, context: Context) -> IR:
     return ir.with_nodes(new_output if n.name == ir.output else n for n in nodes)
 
 
-PASS = Pass("simplify", run, __doc__.splitlines()[0])
+@dataclass(frozen=True)
+class Simplify(Pass):
+    """simplify: inline the graph into one update rule y[t] = f(x[t-k], y[t-k])."""
+
+    name: ClassVar[str] = "simplify"
+
+    def run(self, ir: IR, context: Context) -> IR:
+        return simplify(ir, context)
+
+
+PASS = Simplify

@@ -47,7 +47,7 @@ def resolve(task: Task, model: DiscreteTransformer) -> tuple[object, dict]:
 
     checkpoint = validate(build(model, task, _record(), "0.1.0"))
     ir, traces = lower(checkpoint, task, samples=512)
-    resolved = PASS.run(ir, Context(traces, task))
+    resolved = PASS().run(ir, Context(traces, task))
     node = resolved.node("attn_L0H0")
     return node.op, dict(node.evidence)
 

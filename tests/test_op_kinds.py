@@ -114,9 +114,7 @@ def test_emitted_program_equals_the_interpreter(with_attend: bool) -> None:
             for n in ir.nodes
             if n.name != "a"
         )
-    context = SimpleNamespace(
-        model_hash="", pipeline=("emit",), options=SimpleNamespace(numpy_twin=False)
-    )
+    context = SimpleNamespace(model_hash="", pipeline=("emit",))
     program = source_namespace(render(ir, context), "every_op")["program"]
     xs = np.random.default_rng(1).integers(0, 2, size=(100, LENGTH)).astype(float)
     expected = evaluate(ir, {"x": xs})["y"]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from w2c.compiler import compile_model, task_for
 from w2c.compiler.ir import SubMLP
-from w2c.compiler.pipeline import Context, run_pipeline
+from w2c.compiler.pipeline import Context, build_passes, run_recorded
 from w2c.corpus import TASKS, model_path
 from w2c.network.checkpoint import load
 from w2c.network.lower import lower
@@ -82,7 +82,9 @@ def sr_rows(name: str, backends: list[str]) -> list[dict]:
     task, _ = task_for(checkpoint, None)
     ir, traces = lower(checkpoint, task)
     context = Context(traces, task)
-    ir = run_pipeline(ir, context, ["infer_domains", "attention_patterns", "prune"]).ir
+    ir = run_recorded(
+        ir, context, build_passes(["infer_domains", "attention_patterns", "prune"])
+    ).ir
     rows = []
     for node in ir.nodes:
         if not isinstance(node.op, SubMLP):

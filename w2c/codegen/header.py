@@ -14,7 +14,9 @@ UNVERIFIED = ("Verification: not run yet.",)
 HEADER_WIDTH = 100  # the emitted file stays within the project's line length (ruff E501)
 
 
-def header_text(ir: IR, context: Any, verification: Sequence[str], fallbacks: int) -> str:
+def header_text(
+    ir: IR, context: Any, verification: Sequence[str], fallbacks: int, numpy_twin: bool
+) -> str:
     from w2c import __version__
 
     rule = ir.node(ir.output).op.rule  # type: ignore[union-attr]
@@ -30,7 +32,7 @@ def header_text(ir: IR, context: Any, verification: Sequence[str], fallbacks: in
         lines.append(
             f"PARTIAL: {fallbacks} unresolved node(s) are embedded as marked NumPy fallbacks."
         )
-    if context.options.numpy_twin:
+    if numpy_twin:
         lines.append("NumPy twin: program_numpy(xs) runs program() over a batch (--numpy-twin).")
     lines += ["", *verification]
     return "\n".join(wrapped for line in lines for wrapped in _wrap(line))

@@ -180,13 +180,16 @@ class ProgramBuilder:
         return twin(self)
 
 
-def render(ir: IR, context: Any, verification: Sequence[str] = UNVERIFIED) -> str:
-    """The program's source text (deterministic for the same IR and context)."""
+def render(
+    ir: IR, context: Any, verification: Sequence[str] = UNVERIFIED, *, numpy_twin: bool = False
+) -> str:
+    """The program's source text (deterministic for the same IR and context); ``numpy_twin``
+    adds ``program_numpy(xs)``."""
     builder = ProgramBuilder(ir)
     program = builder.program(program_doc(ir, builder.round_feedback))
     fallbacks = count_fallbacks(ir, builder.kept)
     body: list[cst.BaseStatement | cst.BaseCompoundStatement] = [
-        docstring(header_text(ir, context, verification, fallbacks))
+        docstring(header_text(ir, context, verification, fallbacks, numpy_twin))
     ]
     for module_name in sorted(builder.imports):
         body.append(line(cst.Import([cst.ImportAlias(name(module_name))])))
@@ -194,7 +197,7 @@ def render(ir: IR, context: Any, verification: Sequence[str] = UNVERIFIED) -> st
         body.append(assign(key, builder.constants[key]))
     body.extend(builder.helpers[key] for key in sorted(builder.helpers))
     body.append(program)
-    if context.options.numpy_twin:
+    if numpy_twin:
         body.append(builder.twin())
     code = cst.Module(body=body).code
     return black.format_str(code, mode=black.Mode())

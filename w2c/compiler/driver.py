@@ -21,11 +21,13 @@ from w2c.compiler.pipeline import (
     Context,
     Options,
     PipelineResult,
+    build_passes,
     check_print_after,
     parse_pipeline,
-    run_pipeline,
+    run_recorded,
 )
 from w2c.compiler.result import TWIN, CompiledProgram, CompileReport, node_record, source_namespace
+from w2c.contract import EXHAUSTIVE_BUDGET
 from w2c.tasks import Task, task_from_record
 
 if TYPE_CHECKING:
@@ -34,7 +36,6 @@ if TYPE_CHECKING:
 TRACE_SAMPLES = 2048
 # Exhaustive checks call the program once per sequence; NumPy fallbacks make each call ~1000x
 # slower, so a partial program gets a smaller exhaustive budget (the property checks remain).
-EXHAUSTIVE_BUDGET = 10**6
 FALLBACK_EXHAUSTIVE_BUDGET = 2 * 10**3
 
 
@@ -64,15 +65,15 @@ def compile_model(
     say(f"lowering {checkpoint.task_name} ({trace_samples} traced sequences)")
     ir, traces = lower_model(checkpoint, resolved, trace_samples, seed)
     options = Options(sr_backend=sr_backend, seed=seed, numpy_twin=numpy_twin)
-    context = Context(traces, resolved, options, checkpoint.model_hash, names)
+    context = Context(traces, resolved, checkpoint.model_hash, names)
     say(f"running passes: {', '.join(names)}")
-    result = run_pipeline(ir, context, names, print_after)
+    result = run_recorded(ir, context, build_passes(names, options), print_after)
     final, verification, verify_seconds = result.ir, None, 0.0
     if verify:
         start = time.perf_counter()
         verification = verify_program(final, checkpoint, resolved, seed, say)
         verify_seconds = time.perf_counter() - start
-        final = with_header(final, context, verification.lines())
+        final = with_header(final, context, verification.lines(), numpy_twin)
     report = compile_report(checkpoint.task_name, context, ir, result, verification)
     report = replace(report, verify_seconds=verify_seconds, correctness_source=correctness_source)
     return CompiledProgram(final.source or "", final, report, traces)
@@ -158,11 +159,11 @@ def verify_program(
     )
 
 
-def with_header(ir: IR, context: Context, verification: Sequence[str]) -> IR:
+def with_header(ir: IR, context: Context, verification: Sequence[str], numpy_twin: bool) -> IR:
     """The program re-rendered with the verification verdict in its header."""
     from w2c.codegen.program import render
 
-    return replace(ir, source=render(ir, context, verification))
+    return replace(ir, source=render(ir, context, verification, numpy_twin=numpy_twin))
 
 
 def compile_report(

@@ -14,10 +14,9 @@ import numpy as np
 
 from w2c.compiler.ir import IR, Attend, Op, Traces
 from w2c.compiler.kernels import evaluate_rule
+from w2c.contract import REAL_TRACE_TOLERANCE
 
-__all__ = ["REAL_REL_MSE", "evaluate", "evaluate_op", "evaluate_rule", "reproduces_model"]
-
-REAL_REL_MSE = 1e-9  # real tasks: a candidate reproduces the model within this relative MSE
+__all__ = ["evaluate", "evaluate_op", "evaluate_rule", "reproduces_model"]
 
 
 def evaluate_op(
@@ -51,7 +50,8 @@ def reproduces_model(values: np.ndarray, traces: Traces, discrete: bool) -> tupl
     """Do ``values`` equal the hardened model's traced outputs at every position?
 
     Integer tasks compare after rounding (the score is the share of equal positions); real
-    tasks need relMSE <= REAL_REL_MSE (the score is the relMSE). Non-finite values never do.
+    tasks need relMSE <= ``REAL_TRACE_TOLERANCE`` of w2c/contract.py (the score is the relMSE).
+    Non-finite values never do.
     """
     target = traces.values["y"]
     if not np.all(np.isfinite(values)):
@@ -60,4 +60,4 @@ def reproduces_model(values: np.ndarray, traces: Traces, discrete: bool) -> tupl
         agree = float(np.mean(np.round(values) == np.round(target)))
         return agree == 1.0, agree
     rel = float(np.mean((values - target) ** 2) / max(float(np.var(target)), 1e-12))
-    return rel <= REAL_REL_MSE, rel
+    return rel <= REAL_TRACE_TOLERANCE, rel

@@ -1,16 +1,21 @@
-"""The pass manager: a pipeline is a list of pass names; each pass is a pure IR -> IR function.
+"""The pass manager: a pipeline is a list of passes; each pass is a pure IR -> IR function.
 
 Passes live in ``passes/`` (the package ``w2c.passes``), one module each, and declare
-``PASS = Pass(name, run, doc)``. The manager runs them in order, times each, and snapshots the
-IR after any pass the user asked to print. Adding a pass is adding a module and a registry line.
+``PASS = TheirPassClass``: a frozen dataclass whose fields are the pass's options (the shape of
+xDSL's ``ModulePass``). ``build_passes`` makes instances from the CLI's ``Options``;
+``run_pipeline`` runs them in order and calls ``after_pass`` between passes, which is how
+``--print-ir-after`` and ``--timings`` observe the pipeline. Adding a pass is adding a module
+and a registry line.
 """
 
 from __future__ import annotations
 
 import importlib
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
 from w2c.compiler.ir import IR, Traces
 from w2c.errors import InputError
@@ -30,7 +35,7 @@ DEFAULT_PIPELINE = PASS_MODULES
 
 @dataclass(frozen=True)
 class Options:
-    """Knobs shared by the passes (CLI flags)."""
+    """The CLI's flags; each pass takes the ones it needs as its own fields (``configured``)."""
 
     sr_backend: str = "library"
     sr_time_limit: float = 2.0
@@ -41,30 +46,51 @@ class Options:
 
 @dataclass(frozen=True)
 class Context:
-    """Read-only facts every pass may use: traces, the task's domains, options, provenance."""
+    """Read-only facts every pass may use: the traces, the task's domains and provenance."""
 
     traces: Traces
     task: Task
-    options: Options = field(default_factory=Options)
     model_hash: str = ""
     pipeline: tuple[str, ...] = DEFAULT_PIPELINE
 
 
 @dataclass(frozen=True)
-class Pass:
-    name: str
-    run: Callable[[IR, Context], IR]
-    doc: str
+class Pass(ABC):
+    """One compiler pass: ``run(ir, context) -> ir``, pure; its options are its fields."""
+
+    name: ClassVar[str]
+
+    @classmethod
+    def configured(cls, options: Options) -> Pass:
+        """The pass with its fields taken from the CLI's options (no options: the defaults)."""
+        return cls()
+
+    @classmethod
+    def summary(cls) -> str:
+        """The first line of the pass's docstring (``--passes`` help and ``w2c inspect``)."""
+        return (cls.__doc__ or cls.name).strip().splitlines()[0]
+
+    @abstractmethod
+    def run(self, ir: IR, context: Context) -> IR: ...
 
 
-def registry() -> dict[str, Pass]:
-    """Every known pass by name."""
-    found: dict[str, Pass] = {}
+def registry() -> dict[str, type[Pass]]:
+    """Every known pass class by name."""
+    found: dict[str, type[Pass]] = {}
     for module_name in PASS_MODULES:
         module = importlib.import_module(f"w2c.passes.{module_name}")
-        item: Pass = module.PASS
+        item: type[Pass] = module.PASS
         found[item.name] = item
     return found
+
+
+def build_passes(names: Sequence[str], options: Options | None = None) -> tuple[Pass, ...]:
+    """The named passes, configured from ``options`` (unknown name: exit 2)."""
+    known = registry()
+    for name in names:
+        if name not in known:
+            raise InputError(f"unknown pass {name!r}; passes: {', '.join(known)}")
+    return tuple(known[name].configured(options or Options()) for name in names)
 
 
 def parse_pipeline(text: str | None) -> tuple[str, ...]:
@@ -101,6 +127,18 @@ def check_print_after(names: Sequence[str], pipeline: Sequence[str] | None = Non
             )
 
 
+AfterPass = Callable[[Pass, IR, float], None]  # (the pass, the IR after it, its seconds)
+
+
+def run_pipeline(ir: IR, context: Context, passes: Sequence[Pass], after_pass: AfterPass) -> IR:
+    """Run ``passes`` in order, calling ``after_pass`` after each one."""
+    for item in passes:
+        start = time.perf_counter()
+        ir = item.run(ir, context)
+        after_pass(item, ir, time.perf_counter() - start)
+    return ir
+
+
 @dataclass(frozen=True)
 class PipelineResult:
     ir: IR
@@ -109,27 +147,25 @@ class PipelineResult:
     stages: tuple[tuple[str, IR], ...] = ()  # (pass name, IR after it), every pass (reports)
 
 
-def run_pipeline(
+def run_recorded(
     ir: IR,
     context: Context,
-    names: Sequence[str] | None = None,
+    passes: Sequence[Pass],
     print_after: Sequence[str] = (),
 ) -> PipelineResult:
-    """Run the named passes in order; ``print_after`` names passes (or "all") to snapshot."""
-    names = tuple(names) if names is not None else context.pipeline
-    check_print_after(print_after, names)
-    known = registry()
+    """Run the passes, recording each one's seconds and IR, and the text of the IR after the
+    passes ``print_after`` names (or "all"): the compile report's view of the pipeline."""
+    check_print_after(print_after, [item.name for item in passes])
+    wanted = set(print_after)
     timings: list[tuple[str, float]] = []
     snapshots: list[tuple[str, str]] = []
     stages: list[tuple[str, IR]] = []
-    wanted = set(print_after)
-    for name in names:
-        if name not in known:
-            raise InputError(f"unknown pass {name!r}; passes: {', '.join(known)}")
-        start = time.perf_counter()
-        ir = known[name].run(ir, context)
-        timings.append((name, time.perf_counter() - start))
-        stages.append((name, ir))
-        if "all" in wanted or name in wanted:
-            snapshots.append((name, str(ir)))
-    return PipelineResult(ir, tuple(timings), tuple(snapshots), tuple(stages))
+
+    def record(item: Pass, after: IR, seconds: float) -> None:
+        timings.append((item.name, seconds))
+        stages.append((item.name, after))
+        if "all" in wanted or item.name in wanted:
+            snapshots.append((item.name, str(after)))
+
+    final = run_pipeline(ir, context, passes, record)
+    return PipelineResult(final, tuple(timings), tuple(snapshots), tuple(stages))

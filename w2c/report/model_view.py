@@ -36,15 +36,15 @@ class ModelView:
 def view(path: str | Path, samples: int = 512, seed: int = 0) -> ModelView:
     """Load, lower on ``samples`` traced inputs and explain every head and sub-MLP."""
     from w2c.compiler import task_for
-    from w2c.compiler.pipeline import Context, Options, run_pipeline
+    from w2c.compiler.pipeline import Context, Options, build_passes, run_recorded
     from w2c.network.checkpoint import load
     from w2c.network.lower import lower
 
     checkpoint = load(path)
     task, oracle = task_for(checkpoint, None)
     ir, traces = lower(checkpoint, task, samples=samples, seed=seed)
-    context = Context(traces, task, Options(seed=seed), checkpoint.model_hash, EXPLAIN)
-    result = run_pipeline(ir, context, EXPLAIN)
+    context = Context(traces, task, checkpoint.model_hash, EXPLAIN)
+    result = run_recorded(ir, context, build_passes(EXPLAIN, Options(seed=seed)))
     return ModelView(checkpoint, task, oracle, (("lower", ir), *result.stages), traces)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import sympy
 
+from w2c.contract import EXHAUSTIVE_BUDGET
 from w2c.errors import InputError
 from w2c.network.transformer import DiscreteTransformer
 from w2c.tasks import Task
@@ -112,7 +113,7 @@ def verify(
     *,
     model: DiscreteTransformer | None,
     rule: sympy.Expr | None = None,
-    exhaustive_budget: int = 10**6,
+    exhaustive_budget: int = EXHAUSTIVE_BUDGET,
     property_examples: int = DEFAULT_EXAMPLES,
     seed: int = 0,
     twin: Callable[[np.ndarray], Any] | None = None,
