@@ -43,17 +43,13 @@ def _input_domain(node: Node, op: Input, context: Context) -> DomainInfo:
     return DomainInfo(None, lo, hi, isinstance(domain, IntRange), exact=True)
 
 
-def infer(ir: IR, context: Context) -> IR:
-    nodes = []
-    for node in ir.nodes:
-        if isinstance(node.op, Input):
-            domain = _input_domain(node, node.op, context)
-        elif node.name in context.traces.values:
-            domain = observed(context.traces.values[node.name])
-        else:
-            domain = node.domain
-        nodes.append(Node(node.name, node.op, domain, node.evidence))
-    return ir.with_nodes(nodes)
+def node_domain(node: Node, context: Context) -> DomainInfo:
+    """An input's domain comes from the task; any other traced node's from its traces."""
+    if isinstance(node.op, Input):
+        return _input_domain(node, node.op, context)
+    if node.name in context.traces.values:
+        return observed(context.traces.values[node.name])
+    return node.domain
 
 
 @dataclass(frozen=True)
@@ -63,7 +59,9 @@ class InferDomains(Pass):
     name: ClassVar[str] = "infer_domains"
 
     def run(self, ir: IR, context: Context) -> IR:
-        return infer(ir, context)
+        return ir.with_nodes(
+            Node(n.name, n.op, node_domain(n, context), n.evidence) for n in ir.nodes
+        )
 
 
 PASS = InferDomains

@@ -75,11 +75,6 @@ def remove_dead(ir: IR) -> IR:
     return ir.with_nodes(n for n in ir.nodes if n.name in live or isinstance(n.op, Input))
 
 
-def prune(ir: IR, context: Context) -> IR:
-    ir, _ = merge_duplicates(ir)
-    return remove_dead(drop_small_terms(ir, context))
-
-
 @dataclass(frozen=True)
 class Prune(Pass):
     """prune: drop output terms too small to matter, merge duplicate nodes, remove dead nodes."""
@@ -87,7 +82,8 @@ class Prune(Pass):
     name: ClassVar[str] = "prune"
 
     def run(self, ir: IR, context: Context) -> IR:
-        return prune(ir, context)
+        ir, _ = merge_duplicates(ir)
+        return remove_dead(drop_small_terms(ir, context))
 
 
 PASS = Prune

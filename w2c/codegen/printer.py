@@ -11,6 +11,7 @@ for ``program``; its subclass ``NumpyPrinter`` spells elementwise NumPy (``np.ma
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import ClassVar
 
 import libcst as cst
 import sympy
@@ -36,7 +37,17 @@ def _number(value: int) -> Printed:
 
 
 class PythonPrinter:
-    """Print with a symbol -> variable-name mapping and a hook for the modules a call needs."""
+    """Print with a symbol -> variable-name mapping and a hook for the modules a call needs.
+
+    ``FUNCTIONS`` spells each sympy function class as a call (``module.name`` imports module).
+    """
+
+    FUNCTIONS: ClassVar[dict[str, str]] = {
+        "Max": "max",
+        "Min": "min",
+        "Abs": "abs",
+        "floor": "math.floor",
+    }
 
     def __init__(
         self,
@@ -51,6 +62,8 @@ class PythonPrinter:
 
     def convert(self, expr: sympy.Expr) -> Printed:
         for cls in type(expr).__mro__:
+            if cls.__name__ in self.FUNCTIONS:
+                return self._function(self.FUNCTIONS[cls.__name__], list(expr.args))
             printer = getattr(self, f"_print_{cls.__name__}", None)
             if printer is not None:
                 return printer(expr)  # type: ignore[no-any-return]
@@ -74,9 +87,14 @@ class PythonPrinter:
             rnode = _paren(rnode)
         return cst.BinaryOperation(lnode, op, rnode), precedence
 
-    def _call(self, name: str, args: list[sympy.Expr]) -> Printed:
-        converted = [cst.Arg(self.convert(a)[0]) for a in args]
-        return cst.Call(cst.Name(name), converted), ATOM
+    def _function(self, spelling: str, args: list[sympy.Expr]) -> Printed:
+        """``name(args)``, or ``module.name(args)`` with the module imported."""
+        module, _, function = spelling.rpartition(".")
+        callee: cst.BaseExpression = cst.Name(function)
+        if module:
+            self.on_import(module)
+            callee = cst.Attribute(cst.Name(module), cst.Name(function))
+        return cst.Call(callee, [cst.Arg(self.convert(a)[0]) for a in args]), ATOM
 
     # ---- numbers and names --------------------------------------------------------------
 
@@ -146,46 +164,25 @@ class PythonPrinter:
         value, modulus = expr.args
         return self._binary(self.convert(value), cst.Modulo(), self.convert(modulus), MUL, False)
 
-    # ---- functions ----------------------------------------------------------------------
-
-    def _print_Max(self, expr: sympy.Max) -> Printed:
-        return self._call("max", list(expr.args))
-
-    def _print_Min(self, expr: sympy.Min) -> Printed:
-        return self._call("min", list(expr.args))
-
-    def _print_Abs(self, expr: sympy.Abs) -> Printed:
-        return self._call("abs", list(expr.args))
-
-    def _print_floor(self, expr: sympy.floor) -> Printed:
-        self.on_import("math")
-        attribute = cst.Attribute(cst.Name("math"), cst.Name("floor"))
-        return cst.Call(attribute, [cst.Arg(self.convert(expr.args[0])[0])]), ATOM
-
 
 class NumpyPrinter(PythonPrinter):
     """Elementwise NumPy calls on a module-level name ``np`` (the caller binds it); Max/Min of
     more than two arguments nest pairwise."""
 
-    def _numpy_call(self, function: str, args: list[sympy.Expr]) -> Printed:
-        """np.<function>(a, b), nesting to the right when there are more than two arguments."""
+    FUNCTIONS: ClassVar[dict[str, str]] = {
+        "Max": "maximum",
+        "Min": "minimum",
+        "Abs": "abs",
+        "floor": "floor",
+    }
+
+    def _function(self, spelling: str, args: list[sympy.Expr]) -> Printed:
+        """np.<spelling>(a, b), nesting to the right when there are more than two arguments."""
         head, *rest = args
         arguments = [cst.Arg(self.convert(head)[0])]
         if len(rest) == 1:
             arguments.append(cst.Arg(self.convert(rest[0])[0]))
         elif rest:
-            arguments.append(cst.Arg(self._numpy_call(function, rest)[0]))
-        attribute = cst.Attribute(cst.Name("np"), cst.Name(function))
+            arguments.append(cst.Arg(self._function(spelling, rest)[0]))
+        attribute = cst.Attribute(cst.Name("np"), cst.Name(spelling))
         return cst.Call(attribute, arguments), ATOM
-
-    def _print_Max(self, expr: sympy.Max) -> Printed:
-        return self._numpy_call("maximum", list(expr.args))
-
-    def _print_Min(self, expr: sympy.Min) -> Printed:
-        return self._numpy_call("minimum", list(expr.args))
-
-    def _print_Abs(self, expr: sympy.Abs) -> Printed:
-        return self._numpy_call("abs", list(expr.args))
-
-    def _print_floor(self, expr: sympy.floor) -> Printed:
-        return self._numpy_call("floor", list(expr.args))

@@ -27,7 +27,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import libcst as cst
 import numpy as np
@@ -58,8 +58,11 @@ class Op(ABC):
     them cannot be instantiated.
     """
 
-    @abstractmethod
-    def operands(self) -> tuple[str, ...]: ...
+    reads: ClassVar[tuple[str, ...]] = ()  # the fields that name operand nodes, in order
+
+    def operands(self) -> tuple[str, ...]:
+        """The nodes this op reads (by default the values of its ``reads`` fields)."""
+        return tuple(getattr(self, field_name) for field_name in self.reads)
 
     @abstractmethod
     def describe(self) -> str: ...
@@ -166,8 +169,7 @@ class Attend(Op):
     head: int
     weights: HeadWeights | None = field(default=None, repr=False, compare=False)
 
-    def operands(self) -> tuple[str, ...]:
-        return (self.query, self.key, self.value)
+    reads = ("query", "key", "value")
 
     def describe(self) -> str:
         where = f"L{self.layer}H{self.head}"
@@ -201,8 +203,7 @@ class Shift(Op):
     src: str
     k: int
 
-    def operands(self) -> tuple[str, ...]:
-        return (self.src,)
+    reads = ("src",)
 
     def describe(self) -> str:
         return f"shift {self.src} by {self.k}"
@@ -358,8 +359,7 @@ class FirstPosition(Op):
 
     value: str
 
-    def operands(self) -> tuple[str, ...]:
-        return (self.value,)
+    reads = ("value",)
 
     def describe(self) -> str:
         return f"first {self.value}"
@@ -383,8 +383,7 @@ class PrevMatch(Op):
     query: str
     key: str
 
-    def operands(self) -> tuple[str, ...]:
-        return (self.value, self.query, self.key)
+    reads = ("value", "query", "key")
 
     def describe(self) -> str:
         return f"value {self.value} at last earlier {self.key} == {self.query}"
