@@ -28,9 +28,12 @@ def _git(*args: str) -> str:
 
 @cache
 def revision() -> str:
-    """HEAD's commit, plus a digest of any uncommitted change to w2c's code."""
+    """The last commit that changed w2c's code, plus a digest of any uncommitted change to it.
+
+    Commits that touch only the suite, docs or tests keep the cached results.
+    """
     try:
-        head = _git("rev-parse", "HEAD").strip()
+        head = _git("log", "-1", "--format=%H", "--", *WATCHED).strip()
         status = _git("status", "--porcelain", "--untracked-files=all", "--", *WATCHED)
         diff = _git("diff", "HEAD", "--", *WATCHED)
     except (OSError, subprocess.CalledProcessError):

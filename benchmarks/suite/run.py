@@ -56,10 +56,12 @@ class Children:
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         began = time.monotonic()
         with log.open("wb") as sink:
-            process = subprocess.Popen(
-                command, stdout=sink, stderr=sink, env=env, start_new_session=True
-            )
-            with self.lock:
+            with self.lock:  # no new child once the run is stopping
+                if self.stopping.is_set():
+                    raise Interrupted
+                process = subprocess.Popen(
+                    command, stdout=sink, stderr=sink, env=env, start_new_session=True
+                )
                 self.live.add(process)
             try:
                 code: int | None = process.wait(timeout=limit)
@@ -225,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
             say(f"[{done}/{len(todo)}] {summary(futures[future].name, future.result())}")
     except KeyboardInterrupt:
         say("interrupted: stopping the running tasks (finished ones stay cached)")
-        children.stop_all()
+        children.stop_all()  # first: no thread may start a child from here on
         pool.shutdown(wait=True, cancel_futures=True)
         return 130
     pool.shutdown()
