@@ -199,12 +199,26 @@ def test_totals_count_every_unsolved_task_at_the_budget() -> None:
     assert lines[4] == f"not run yet (2): {rows[2].name}, {rows[3].name}"
 
 
-def test_a_training_outcome_holds_only_under_a_budget_it_fits() -> None:
-    finished = {"stopped": False, "wall_seconds": 50.0, "budget": 60.0}
-    assert cache.training_holds(finished, 50.0) and cache.training_holds(finished, 600.0)
-    assert not cache.training_holds(finished, 40.0)
-    stopped = {"stopped": True, "budget": 60.0}
+def test_a_cached_training_outcome_answers_for_a_budget_it_can() -> None:
+    finished = {"exact": True, "stopped": False, "wall_seconds": 50.0, "budget": 60.0}
+    assert cache.training_holds(finished, 40.0) and cache.training_holds(finished, 600.0)
+    assert cache.under_budget(finished, 600.0) is finished
+    shorter = cache.under_budget(finished, 40.0)  # that run would have been stopped
+    assert shorter["stopped"] and not shorter["exact"] and shorter["budget"] == 40.0
+    stopped = {"exact": False, "stopped": True, "budget": 60.0}
     assert cache.training_holds(stopped, 30.0) and not cache.training_holds(stopped, 61.0)
+
+
+def test_the_store_keeps_a_long_run_when_asked_about_a_shorter_budget(tmp_path: Path) -> None:
+    store = cache.Store(tmp_path)
+    key = cache.key("bitwise_not", catalogue.MIPS_FILE, 0)
+    data = _result(True, seconds=50.0)
+    store.write("bitwise_not", {"key": key, **data})
+    assert store.reusable("bitwise_not", key, 100.0)["compile"] is not None
+    short = store.reusable("bitwise_not", key, 40.0)
+    assert short["train"]["stopped"] and short["compile"] is None
+    assert store.read("bitwise_not")["train"]["wall_seconds"] == 50.0
+    assert store.reusable("bitwise_not", {**key, "seed": 1}, 100.0) is None
 
 
 def test_unknown_task_names_are_refused_with_exit_2() -> None:

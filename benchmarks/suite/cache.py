@@ -64,14 +64,26 @@ def key(task: str, task_file: Path, seed: int) -> dict[str, Any]:
 
 
 def training_holds(train: dict[str, Any], budget: float) -> bool:
-    """Would this training outcome be the same under ``budget``?
+    """Can this training outcome answer for ``budget`` without training again?
 
-    A run that ended by itself within the budget, yes; a run stopped at its budget only when
-    the new budget is no larger (it would be stopped again, earlier or at the same point).
+    A run that ended by itself, yes (seen through :func:`under_budget`); a run stopped at its
+    budget only when the new budget is no larger (it would be stopped again).
     """
     if train.get("stopped"):
         return budget <= float(train["budget"])
-    return float(train.get("wall_seconds", float("inf"))) <= budget
+    return "wall_seconds" in train
+
+
+def under_budget(train: dict[str, Any], budget: float) -> dict[str, Any]:
+    """The outcome as a run limited to ``budget`` would have ended: a longer run is stopped.
+
+    The stored outcome is kept as it is, so a later run with a larger budget still finds it.
+    """
+    wall = float(train.get("wall_seconds", 0.0))
+    if train.get("stopped") or wall <= budget:
+        return train
+    detail = f"stopped at the budget ({budget:g} s; the cached run took {wall:.0f} s)"
+    return {"exact": False, "stopped": True, "budget": budget, "detail": detail}
 
 
 class Store:
@@ -120,4 +132,5 @@ class Store:
             return None
         if train.get("exact") and data.get("compile") is None and not self.model(task).is_file():
             return None  # trained, but the checkpoint to compile is gone
-        return data
+        view = under_budget(train, budget)
+        return data if view is train else {**data, "train": view, "compile": None}

@@ -99,6 +99,8 @@ def compile_checkpoint(spec: str, checkpoint: Path) -> dict[str, Any]:
         "clean": not report.fallbacks and rule is not None and bool(pure(rule)),
         "textbook": textbook(report),
         "compile_seconds": round(seconds, 3),
+        "pass_seconds": {name: round(value, 3) for name, value in report.timings},
+        "verify_seconds": round(report.verify_seconds, 3),
         "rule": report.rule,
         "reference": None if task.reference is None else str(task.reference),
         "evidence": evidence(report),
