@@ -190,10 +190,8 @@ class Attend(Op):
             raise ValueError(f"unresolved head {node} carries no weights to embed")
         helper = b.use_helper("_fallback_attend")
         constant = b.add_constant(f"_PARAMS_{node}", head_params(self.weights))
-        histories = [b.history(a) for a in (self.query, self.key, self.value)]
-        if any(lag for _, lag in histories):
-            raise ValueError("fallback heads over delayed inputs are not emitted yet")
-        return call(helper, constant, *(name(seq) for seq, _ in histories), name("t"))
+        sequences = [b.sequence(a) for a in (self.query, self.key, self.value)]
+        return call(helper, constant, *(name(seq) for seq in sequences), name("t"))
 
 
 @dataclass(frozen=True)
@@ -257,14 +255,10 @@ class WindowArgExtreme(Op):
 
     def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
         helper = b.use_helper("_window_pick")
-        values, vlag = b.history(self.value)
-        keys, klag = b.history(self.key)
-        if vlag or klag:
-            raise ValueError("windowed heads over delayed inputs are not emitted yet")
         return call(
             helper,
-            name(values),
-            name(keys),
+            name(b.sequence(self.value)),
+            name(b.sequence(self.key)),
             name("t"),
             integer(self.z),
             integer(self.delta),
@@ -372,7 +366,7 @@ class FirstPosition(Op):
 
     def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
         seq, lag = b.history(self.value)
-        return b.read(seq, lag) if lag else index(seq, integer(0))
+        return integer(0) if lag else index(seq, integer(0))  # a delayed input reads a pad
 
 
 @dataclass(frozen=True)
@@ -396,8 +390,7 @@ class PrevMatch(Op):
 
     def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
         helper = b.use_helper("_prev_match")
-        values, _ = b.history(self.value)
-        keys, _ = b.history(self.key)
+        values, keys = b.sequence(self.value), b.sequence(self.key)
         return call(helper, name(values), name(keys), b.value_at_t(self.query), name("t"))
 
 
