@@ -20,6 +20,7 @@ from w2c.compiler.interpret import evaluate
 from w2c.compiler.ir import (
     IR,
     Attend,
+    DecisionList,
     Expr,
     FirstPosition,
     GatedShift,
@@ -67,6 +68,11 @@ def every_op_ir() -> IR:
             ("x", "e"), 0, 0, rng.normal(size=(2, 3)), rng.normal(size=3), rng.normal(size=3), 0.25
         ),
         "a": Attend("x", "x", "e", 0, 0, weights),
+        "d": DecisionList(
+            (("x", 0), ("e", 1)),
+            ((((1.0, 0.5), (0.0, 2.5)), Shift("e", 1)), (((1.0, 2.5),), PrevMatch("e", "x", "x"))),
+            Expr(sympy.Rational(-3, 2), ()),
+        ),
     }
     nodes = [Node(name, op) for name, op in ops.items()]
     terms = tuple((name, float(i + 1) / 4) for i, name in enumerate(ops))
@@ -147,6 +153,23 @@ def head_kinds(src: str) -> dict[str, Op]:
         "query_gated": QueryGated("x", (0.0, 1.0), Shift(src, 1), FirstPosition(src)),
         "first": FirstPosition(src),
         "prev_match": PrevMatch(src, "x", src),
+        "gated_by_feedback": GatedShift(src, 1, "y_prev", (1.0, 2.0)),
+        "query_gated_by_feedback": QueryGated(
+            "y_prev", (0.0, 1.0), FirstPosition(src), Shift(src, 2)
+        ),
+        "cases": DecisionList(
+            (("x", 0), ("y_prev", 1)),
+            ((((0.0, 1.0), (1.0, 0.0)), Shift(src, 0)), (((1.0, 1.0),), PrevMatch(src, "x", src))),
+            Expr(sympy.Integer(0), ()),
+        ),
+        "table": DecisionList(
+            (("y_prev", 0),),
+            (
+                (((1.0,), (2.0,)), Expr(sympy.Rational(3, 2), ())),
+                (((0.0,),), Expr(-sympy.Integer(1), ())),
+            ),
+            Expr(sympy.Integer(2), ()),
+        ),
     }
 
 
