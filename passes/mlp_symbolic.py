@@ -3,11 +3,14 @@
 The operands' traced values (model units) and the sub-MLP's traced output go to the selected
 backend of ``w2c.sr`` (``library`` by default: in-process, deterministic). A fit within the
 backend's tolerance replaces the node by an Expr over its operands, carrying the fit's evidence;
-otherwise, when every operand has a finite domain of at most MAX_TABLE_CELLS combinations, the
-node becomes a table: the hardened sub-MLP evaluated on every combination, each value the
+when every operand has a finite domain of at most MAX_TABLE_CELLS combinations, the node may
+instead become a table: the hardened sub-MLP evaluated on every combination, each value the
 simplest fraction (denominator <= 12) within the tolerance or else its float, written as a
-decision list over the operands (the most frequent value as the default). Only a node that
-fits neither stays unresolved (emitted as a marked NumPy fallback) and is reported.
+decision list over the operands (the most frequent value as the default). The table is taken
+when no formula fits, or when it is the shorter description (``cases.size`` below the fit's
+node count: a formula of Mod terms that merely interpolates five points loses to their
+table). Only a node that fits neither stays unresolved (a marked NumPy fallback) and is
+reported.
 """
 
 from __future__ import annotations
@@ -63,15 +66,17 @@ def resolve_mlp(ir: IR, node: Node, op: SubMLP, context: Context, options: MlpSy
         fit=str(result.expr),
         sr_seconds=result.seconds,
     )
-    if result.max_abs_error <= tolerance:
-        evidence["method"] = "mlp_symbolic"
-        return Node(node.name, Expr(result.expr, operands), node.domain, evidence)
+    fits = result.max_abs_error <= tolerance
     rule = table(ir, op, operands, tolerance)
     if rule is not None:
         error = float(np.max(np.abs(rule.evaluate(values, values) - values[node.name])))
-        if error <= tolerance:
-            evidence.update(method="mlp_symbolic", rule="table", max_abs_error=error)
+        size = cases.size(rule)
+        if error <= tolerance and (not fits or size < result.complexity):
+            evidence.update(method="mlp_symbolic", rule="table", max_abs_error=error, size=size)
             return Node(node.name, rule, node.domain, evidence)
+    if fits:
+        evidence["method"] = "mlp_symbolic"
+        return Node(node.name, Expr(result.expr, operands), node.domain, evidence)
     evidence["method"] = "unresolved"
     return Node(node.name, op, node.domain, evidence)
 

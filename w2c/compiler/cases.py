@@ -63,3 +63,12 @@ def assemble(
         (tuple(groups[index]), outcomes[index]) for index in sorted(groups) if index != default
     )
     return DecisionList(features, cases, outcomes[default])
+
+
+def size(rule: Op) -> int:
+    """A decision list's description length, comparable to a formula's node count: per case
+    its test, its listed values and its outcome; plus the default (any other op counts 1)."""
+    if not isinstance(rule, DecisionList):
+        return 1
+    listed = sum(2 + len(cells) * len(rule.features) for cells, _ in rule.cases)
+    return listed + 1
