@@ -60,18 +60,17 @@ def resolved(ir: IR, size: int) -> tuple[IR, np.ndarray]:
     traces = Traces({"x": grid}, values, {}, len(grid))
     task = Task("table", (IntRange(0, size),), lambda x: x[..., 0], length=LENGTH)
     context = Context(traces, task)
-    return mlp_symbolic.PASS.run(infer_domains.PASS.run(ir, context), context), grid
+    return mlp_symbolic.PASS().run(infer_domains.PASS().run(ir, context), context), grid
 
 
 def program_of(ir: IR):  # type: ignore[no-untyped-def]
-    context = SimpleNamespace(
-        model_hash="", pipeline=("emit",), options=SimpleNamespace(numpy_twin=False)
-    )
+    context = SimpleNamespace(model_hash="", pipeline=("emit",))
     return source_namespace(render(ir, context), "table")["program"]
 
 
 def check_program(ir: IR, grid: np.ndarray, expected: np.ndarray) -> None:
-    got = np.array([program_of(ir)(list(row)) for row in grid], dtype=float)
+    program = program_of(ir)
+    got = np.array([program(list(row)) for row in grid], dtype=float)
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
 
 

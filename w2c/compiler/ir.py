@@ -421,7 +421,7 @@ class DecisionList(Op):
 
     def inline(self, exprs: Exprs, ir: IR) -> sympy.Expr | None:
         """Over bit features only: each cell's indicator as a product of bit gates."""
-        reads = []
+        gates = []
         for node_name, lag in self.features:
             expr = exprs[node_name]
             bits = algebra.bit_gate(expr, (1.0,), ir.node(node_name).domain)
@@ -429,20 +429,20 @@ class DecisionList(Op):
                 return None
             if lag and not algebra.vanishes_at_zero(expr):
                 return None
-            reads.append(algebra.shift_lags(expr, lag) if lag else expr)
+            gates.append(algebra.shift_lags(expr, lag) if lag else expr)
         default = self.default.inline(exprs, ir)
         parts = [op.inline(exprs, ir) for _, op in self.cases]
         if default is None or any(part is None for part in parts):
             return None
         total, covered = sympy.Integer(0), sympy.Integer(0)
         for (cells, _), part in zip(self.cases, parts, strict=True):
-            indicator = sympy.Add(*[self._indicator(reads, cell) for cell in cells])
+            indicator = sympy.Add(*[self._indicator(gates, cell) for cell in cells])
             total, covered = total + indicator * part, covered + indicator
         return total + (1 - covered) * default
 
     @staticmethod
-    def _indicator(reads: list[sympy.Expr], cell: Cell) -> sympy.Expr:
-        return sympy.Mul(*[r if v == 1 else 1 - r for r, v in zip(reads, cell, strict=True)])
+    def _indicator(gates: list[sympy.Expr], cell: Cell) -> sympy.Expr:
+        return sympy.Mul(*[g if v == 1 else 1 - g for g, v in zip(gates, cell, strict=True)])
 
     def _read(self, node_name: str, lag: int, b: ProgramBuilder) -> cst.BaseExpression:
         if lag == 0:
@@ -451,12 +451,12 @@ class DecisionList(Op):
         return _parenthesised(b.read(seq, extra + lag))
 
     def _test(self, cells: tuple[Cell, ...], b: ProgramBuilder) -> cst.BaseExpression:
-        reads = [self._read(n, lag, b) for n, lag in self.features]
-        if len(reads) == 1:
-            subject: cst.BaseExpression = reads[0]
+        subjects = [self._read(n, lag, b) for n, lag in self.features]
+        if len(subjects) == 1:
+            subject: cst.BaseExpression = subjects[0]
             options = [_number(c[0]) for c in cells]
         else:
-            subject = cst.Tuple([cst.Element(r) for r in reads])
+            subject = cst.Tuple([cst.Element(r) for r in subjects])
             options = [cst.Tuple([cst.Element(_number(v)) for v in c]) for c in cells]
         if len(options) == 1:
             return cst.Comparison(subject, [cst.ComparisonTarget(cst.Equal(), options[0])])
