@@ -22,7 +22,9 @@ takes the larger of two values, the other the smaller). A head still unmatched i
 case by case on its finite domain: a decision list over one or two features it reads (its
 operands at t, t-1, t-2, each with few integer values) whose every cell one pattern, or a pad
 (0), explains exactly on the traces (e.g. ``x[t] if y[t-1] == 0 else 0``), accepted when the
-whole network is unchanged. Otherwise a head stays unresolved and is reported.
+whole network is unchanged. The same exact decision list is preferred to a pattern accepted
+only by its output agreement (right where the head matters, not everywhere). Otherwise a head
+stays unresolved and is reported.
 """
 
 from __future__ import annotations
@@ -184,6 +186,10 @@ def resolve_head(ir: IR, node: Node, op: Attend, context: Context, threshold: fl
         if score < MIN_HEAD_AGREEMENT:
             break
         if output_agreement(ir, {node.name: candidate}, context) == 1.0:
+            if score < 1.0:  # right only where it matters: an exact decision list says more
+                exact = resolve_by_cases(ir, node, op, context, threshold)
+                if exact is not node:
+                    return exact
             return _resolved(node, candidate, score, 1.0, context, threshold)
     best_score, best = candidates[0]
     if best_score >= threshold:

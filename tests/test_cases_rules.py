@@ -162,3 +162,36 @@ def test_a_feedback_head_no_rule_explains_stays_a_faithful_fallback(tmp_path) ->
     assert report.fallbacks == ("attn_L0H0",)
     assert report.verification.fidelity.passed  # the emitted fallback is the model
     assert report.exit_code in (1, 3)  # never 70: correct or not, it is written
+
+
+OR = Task(
+    "or_gate",
+    (Bits(), Bits()),
+    lambda x: np.maximum(x[..., 0], x[..., 1]),
+    channels=("a", "b"),
+    reference=x_sym(0, "a") + x_sym(0, "b") - x_sym(0, "a") * x_sym(0, "b"),
+    length=6,
+)
+
+
+@torch.no_grad()
+def test_an_exact_decision_list_beats_a_pattern_right_only_where_it_matters(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # head = b[t] where a[t] == 0, else a pad; y = min(a + head, 1). Copying b[t] everywhere
+    # (wrong where a = b = 1) leaves every output unchanged, yet the exact rule is the gate
+    model = _model(("a", "b"), [(1, 1)], length=OR.length)
+    layer = model.layers[0]
+    _gated_head(layer, 0, q=1, k=0, v=1)
+    _read(layer.mlp_read[0, 0], 0)
+    _read(layer.mlp_read[0, 1], 2)
+    layer.w1[0] = torch.tensor([[1.0, 1.0], [1.0, 1.0]])
+    layer.b1[0] = torch.tensor([0.0, -1.0])
+    layer.w2[0] = torch.tensor([1.0, -1.0])
+    layer.b2.zero_()
+    model.out_weight.copy_(torch.tensor([0.0, 0.0, 0.0, 1.0]))
+    model.out_bias.zero_()
+    compiled = _compile(model, OR, tmp_path)
+    report = compiled.report
+    assert report.fallbacks == () and report.exit_code == 0
+    head = _after(compiled, "attention_patterns", "attn_L0H0")
+    assert head.describe() == "if a[t] == 0: shift b by 0; else: expr 0"
+    assert sympy.expand(compiled.ir.node("y").op.rule - OR.reference) == 0
