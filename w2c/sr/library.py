@@ -18,7 +18,7 @@ from w2c.sr.subsets import SubsetSearch, best_subset
 def fit_library(problem: Problem, time_limit: float) -> Candidate:
     """Fewest library features within tolerance; else the smallest enumerated tree; else the
     most accurate expression either stage saw."""
-    start = time.monotonic()
+    start = time.process_time()
     features, core = library(problem, problem.x)
     subsets = best_subset(features, problem.y, problem.tolerance, core)
     if subsets.within is not None:
