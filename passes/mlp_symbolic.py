@@ -9,8 +9,8 @@ simplest fraction (denominator <= 12) within the tolerance or else its float, wr
 decision list over the operands (the most frequent value as the default). The table is taken
 when no formula fits, or when it is the shorter description (``cases.size`` below the fit's
 node count: a formula of Mod terms that merely interpolates five points loses to their
-table). Only a node that fits neither stays unresolved (a marked NumPy fallback) and is
-reported.
+table) and some operand is not a bit (over bits a fit is a multilinear polynomial). Only a
+node that fits neither stays unresolved (a marked NumPy fallback) and is reported.
 """
 
 from __future__ import annotations
@@ -71,7 +71,8 @@ def resolve_mlp(ir: IR, node: Node, op: SubMLP, context: Context, options: MlpSy
     if rule is not None:
         error = float(np.max(np.abs(rule.evaluate(values, values) - values[node.name])))
         size = cases.size(rule)
-        if error <= tolerance and (not fits or size < result.complexity):
+        shorter = size < result.complexity and not over_bits(ir, operands)
+        if error <= tolerance and (not fits or shorter):
             evidence.update(method="mlp_symbolic", rule="table", max_abs_error=error, size=size)
             return Node(node.name, rule, node.domain, evidence)
     if fits:
@@ -79,6 +80,16 @@ def resolve_mlp(ir: IR, node: Node, op: SubMLP, context: Context, options: MlpSy
         return Node(node.name, Expr(result.expr, operands), node.domain, evidence)
     evidence["method"] = "unresolved"
     return Node(node.name, op, node.domain, evidence)
+
+
+def over_bits(ir: IR, operands: tuple[str, ...]) -> bool:
+    """Every operand a bit: a fit is then a multilinear polynomial, which simplify's bit facts
+    handle, and no table is a shorter description of it."""
+    for name in operands:
+        domain = ir.node(name).domain
+        if domain is None or domain.values is None or not set(domain.values) <= {0.0, 1.0}:
+            return False
+    return True
 
 
 def exact_value(value: float, tolerance: float) -> sympy.Expr:
