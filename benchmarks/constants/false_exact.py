@@ -53,7 +53,7 @@ def linear_ir(c: float, discrete: bool, seed: int = 0) -> tuple[IR, Context]:
 
 def simplified_rule(c: float, discrete: bool) -> sympy.Expr:
     ir, context = linear_ir(c, discrete)
-    out = simplify.PASS.run(ir, context)
+    out = simplify.simplify(ir, context)
     return out.node(out.output).op.rule
 
 
