@@ -1,8 +1,8 @@
 """How often the compiler calls a constant exact: random floats (false exact) vs true fractions.
 
-    python benchmarks/constants/false_exact.py [--draws N] [--compiles N] [--margins M ...]
+    python benchmarks/constants/false_exact.py [--draws N] [--compiles N] [--margins M] [--fits N]
 
-Prints three tables (never asserts; docs/compiler.md, "Exact constants", keeps the numbers):
+Prints four tables (never asserts; docs/compiler.md, "Exact constants", keeps the numbers):
 
 1. the description-length rule (w2c.exactness.described) alone, for several margins: the share of
    N floats drawn uniformly from [-10, 10] (seed 0) it accepts, next to the bound 2**-margin;
@@ -14,7 +14,10 @@ Prints three tables (never asserts; docs/compiler.md, "Exact constants", keeps t
    and, for the integer task, how many of those equal round(c * x) at every x of the domain (the
    small-denominator rule's claim, checked against the draw); and, for the real task, how many
    would pass the small-denominator rule if it were used there (the nearest fraction with
-   denominator <= 12 within 0.001 reproduces the model's traces, relMSE <= 1e-9): why it is not.
+   denominator <= 12 within 0.001 reproduces the model's traces, relMSE <= 1e-9): why it is not;
+4. the small-denominator rule where sub-MLPs use it: symbolic regression of c * relu(a0) on
+   [-3, 3] (coefficients not returned as the float c) and a sub-MLP table's values
+   (mlp_symbolic.exact_value with the default tolerance of the values), for uniform c.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from helpers import linear_ir  # noqa: E402
 from w2c.compiler.algebra import rationalise  # noqa: E402
 from w2c.exactness import MARGIN_BITS, MAX_DENOMINATOR, described  # noqa: E402
 from w2c.passes import simplify  # noqa: E402
+from w2c.passes.mlp_symbolic import exact_value  # noqa: E402
+from w2c.sr import OperandDomain, default_tolerance, fit  # noqa: E402
 from w2c.tasks import x_sym  # noqa: E402
 
 MARGINS = (8, 10, 12, 14, 16)
@@ -101,17 +106,37 @@ def pass_table(compiles: int) -> None:
     print(f"| real, small-denominator rule (not used on real tasks) | {would} | n/a |")
 
 
+def sub_mlp_table(fits: int, values: int) -> None:
+    a = sympy.Symbol("a0")
+    xs = np.linspace(-3, 3, 61)
+    print("\nsmall-denominator rule in sub-MLPs, uniform c in [-10, 10]")
+    print("| where | draws | not kept as the float c | rate |")
+    print("|---|---|---|---|")
+    snapped = 0
+    for c in np.random.default_rng(7).uniform(-10, 10, fits):
+        expr = fit(xs[:, None], c * np.maximum(xs, 0), [a], [OperandDomain.interval(-3, 3)]).expr
+        snapped += not any(abs(float(f) - c) < 1e-6 * abs(c) for f in expr.atoms(sympy.Float))
+    print(f"| symbolic regression of c*relu(a0) | {fits} | {snapped} | {snapped / fits:.1e} |")
+    draws = np.random.default_rng(5).uniform(-10, 10, values)
+    tolerance = default_tolerance(draws)
+    taken = sum(not isinstance(exact_value(float(v), tolerance), sympy.Float) for v in draws)
+    print(f"| sub-MLP table values | {values} | {taken} | {taken / values:.1e} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=100_000)
     parser.add_argument("--compiles", type=int, default=200)
     parser.add_argument("--margins", type=int, nargs="+", default=list(MARGINS))
+    parser.add_argument("--fits", type=int, default=1000, help="SR fits (0: skip table 4)")
     args = parser.parse_args()
     margins = tuple(args.margins)
     rule_table(args.draws, margins)
     true_fractions(min(args.draws, 20_000), margins)
     if args.compiles:
         pass_table(args.compiles)
+    if args.fits:
+        sub_mlp_table(args.fits, 20 * args.fits)
 
 
 if __name__ == "__main__":
