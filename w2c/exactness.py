@@ -1,4 +1,4 @@
-"""When a constant read off a trained model counts as exact: one rule for simplify and SR.
+"""When a constant read off a trained model counts as exact: one rule for the whole compiler.
 
 A float may become a fraction, and the rule be called exact, only in two ways (docs/compiler.md,
 "Exact constants"):
@@ -7,7 +7,8 @@ A float may become a fraction, and the rule be called exact, only in two ways (d
    ``MAX_DENOMINATOR`` reproduces what the model computes. The caller decides "reproduces": the
    simplify pass needs an integer-valued rule equal to the model's rounded output at every
    traced position (so the traces pin the rule down exactly, not within a tolerance), symbolic
-   regression a fit as good as the least-squares floats on the sub-MLP's samples.
+   regression (and a sub-MLP table) a fit as good as the least-squares floats on the
+   sub-MLP's samples.
 2. **Minimum description length, judged on the value alone**: the fraction has a short
    description (``description_bits``, a prefix code) and matches the float to a relative
    precision (``precision_bits``) at least ``MARGIN_BITS`` longer than that description. Because
@@ -85,37 +86,32 @@ def description_bits(fraction: Fraction) -> float:
     return 2 + min(lengths) if lengths else math.inf
 
 
-def precision_bits(value: float, fraction: Fraction) -> float:
-    """How many bits of ``value`` the fraction explains: -log2 of the relative distance
-    ``|value - f| / max(1, |value|)``, at most FLOAT_BITS (a float64 holds no more)."""
-    distance = abs(value - float(fraction)) / max(1.0, abs(value))
+def precision_bits(value: float, approximation: float) -> float:
+    """How many bits of ``value`` an approximation explains: -log2 of the relative distance
+    ``|value - approximation| / max(1, |value|)``, at most FLOAT_BITS (all a float64 holds)."""
+    distance = abs(value - approximation) / max(1.0, abs(value))
     if distance <= 2.0**-FLOAT_BITS:
         return float(FLOAT_BITS)
     return -math.log2(distance)
 
 
-def candidates(value: float) -> list[Fraction]:
-    """The fractions rule 2 considers for ``value``: the nearest with each denominator 1..12, and
-    ``value`` rounded to 1..MAX_DECIMALS decimals."""
-    return list(dict.fromkeys(Fraction(round(value * q), q) for q in _SCALES))
-
-
 def described(value: float, margin: float = MARGIN_BITS) -> Fraction | None:
-    """The shortest fraction that passes rule 2 for ``value`` (ties: the closer), else None."""
+    """The shortest fraction that passes rule 2 for ``value`` (ties: the closer), else None.
+
+    Tried: the nearest fraction with each denominator 1..12 and ``value`` rounded to 1..15
+    decimals; any fraction that could pass is among them."""
     if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
         return None
-    scale = max(1.0, abs(value))
     passing = []
     for q in _SCALES:
         numerator = round(value * q)
-        distance = abs(value - numerator / q) / scale
-        precision = FLOAT_BITS if distance <= 2.0**-FLOAT_BITS else -math.log2(distance)
+        precision = precision_bits(value, numerator / q)
         if precision < _least_bits(numerator, q) + margin:  # cheap screen before Fractions
             continue
         fraction = Fraction(numerator, q)
         bits = description_bits(fraction)
-        if precision_bits(value, fraction) >= bits + margin:
-            passing.append((bits, abs(value - float(fraction)), fraction))
+        if precision >= bits + margin:
+            passing.append((bits, -precision, fraction))
     return min(passing)[2] if passing else None
 
 
@@ -123,7 +119,8 @@ _SCALES = (*range(1, MAX_DENOMINATOR + 1), *(10**k for k in range(1, MAX_DECIMAL
 
 
 def _least_bits(numerator: int, scale: int) -> float:
-    """A lower bound of description_bits(numerator / scale), in integer arithmetic."""
+    """What naming ``numerator / scale`` costs at least: MIN_BITS for a small denominator, else
+    its decimal code (a decimal that is also a small ratio is tried at its own denominator)."""
     if scale <= MAX_DENOMINATOR:
         return MIN_BITS
     k = len(str(scale)) - 1
