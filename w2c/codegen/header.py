@@ -31,8 +31,8 @@ def header_text(
     floats = ir.node(ir.output).evidence.get("float_constants")
     if floats:  # simplify found no exact form for them (docs/compiler.md, "Exact constants")
         lines.append(
-            f"Constants: INEXACT: {len(floats)} float constant(s) kept; no small fraction"
-            " reproduces the model and none passes the description-length rule."
+            f"Constants: INEXACT: {len(floats)} float constant(s) kept in the rule; no fraction"
+            " passed the exactness rules (docs/compiler.md, Exact constants)."
         )
     if fallbacks:
         lines.append(
