@@ -4,13 +4,13 @@ The operands' traced values (model units) and the sub-MLP's traced output go to 
 backend of ``w2c.sr`` (``library`` by default: in-process, deterministic). A fit within the
 backend's tolerance replaces the node by an Expr over its operands, carrying the fit's evidence;
 when every operand has a finite domain of at most MAX_TABLE_CELLS combinations, the node may
-instead become a table: the hardened sub-MLP evaluated on every combination, each value the
-simplest fraction (denominator <= 12) within the tolerance or else its float, written as a
-decision list over the operands (the most frequent value as the default). The table is taken
-when no formula fits, or when it is the shorter description (``cases.size`` below the fit's
-node count: a formula of Mod terms that merely interpolates five points loses to their
-table) and some operand is not a bit (over bits a fit is a multilinear polynomial). Only a
-node that fits neither stays unresolved (a marked NumPy fallback) and is reported.
+instead become a table: the hardened sub-MLP evaluated on every combination, each value a
+fraction where docs/compiler.md "Exact constants" allows it (``exact_value``) or else its float,
+written as a decision list over the operands (the most frequent value as the default). The
+table is taken when no formula fits, or when it is the shorter description (``cases.size``
+below the fit's node count: a formula of Mod terms that merely interpolates five points loses
+to their table) and some operand is not a bit (over bits a fit is a multilinear polynomial).
+Only a node that fits neither stays unresolved (a marked NumPy fallback) and is reported.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ import sympy
 from w2c.compiler import cases
 from w2c.compiler.ir import IR, DomainInfo, Expr, Node, Op, SubMLP, sym
 from w2c.compiler.pipeline import Context, Options, Pass
+from w2c.exactness import described, nearest_small_fraction
 from w2c.sr import OperandDomain, default_tolerance, fit
-from w2c.sr.rational import nearest_rational
+from w2c.sr.rational import snap_allowance
 
 MAX_TABLE_CELLS = cases.MAX_CELLS
 
@@ -93,9 +94,13 @@ def over_bits(ir: IR, operands: tuple[str, ...]) -> bool:
 
 
 def exact_value(value: float, tolerance: float) -> sympy.Expr:
-    """The simplest fraction (denominator <= 12) within ``tolerance``, else the float."""
-    fraction = nearest_rational(value)
-    if fraction is not None and abs(float(fraction) - value) <= tolerance:
+    """The value as a fraction where w2c.exactness allows it, else the float: the nearest with
+    denominator <= 12 when it fits as well as the float itself (the coefficient rule of
+    w2c.sr.rational with no least-squares error), else the description-length fraction."""
+    fraction = nearest_small_fraction(value)
+    if fraction is None or abs(float(fraction) - value) > snap_allowance(0.0, tolerance):
+        fraction = described(value)
+    if fraction is not None:
         return sympy.Rational(fraction.numerator, fraction.denominator)
     return sympy.Float(value)
 

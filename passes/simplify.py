@@ -7,23 +7,26 @@
    pads are 0); any other node, and every unresolved one, stays a named node in the rule.
 2. Canonicalise: max/min as relu (``Max(0, e)``) of primitive linear arguments, so the scales a
    network spreads across a relu and its read-out multiply together.
-3. Rationalise: every float becomes the simplest rational within a tolerance, trying coarse
-   denominators first and, for each, a tight then looser tolerance (integer tasks are judged
-   after rounding, so an offset like -0.003 that never changes a rounded output may go, but
-   only when the snapped rule then gives integers on every traced position, so it equals the
-   model's rounded output exactly);
-   domain facts apply (bits: x**2 = x, and a rule over bits only becomes its multilinear
+3. Rationalise, under the one rule of w2c.exactness (docs/compiler.md, "Exact constants"): on
+   an integer task, every float becomes the nearest fraction with denominator <= 12 within a
+   snapping tolerance (coarse denominators first, each with a tight then looser tolerance),
+   accepted only when the rule then gives an integer equal to the model's rounded output at
+   every traced position (the traces then pin it down exactly). On any task, every float that
+   passes the description-length rule (judged on its value alone) becomes its fraction.
+   Domain facts apply (bits: x**2 = x, and a rule over bits only becomes its multilinear
    polynomial when that is shorter). A candidate must reproduce the hardened model on every
    traced position (integer tasks: identical after rounding; real tasks: relMSE <= 1e-9). The
-   first one with only exact constants wins; failing that, the first that reproduces the model
-   (floats left in); failing that, the unrounded rule.
+   first one with only exact constants wins; failing that, the description-length one with its
+   undescribed floats left in (the rule is then reported inexact); failing that, the unrounded
+   rule.
 4. Tidy: ``b + relu(a - b)`` reads back as ``Max(a, b)`` and ``a - relu(a - b)`` as ``Min(a, b)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import ClassVar
 
 import numpy as np
@@ -32,6 +35,7 @@ import sympy
 from w2c.compiler.algebra import (
     apply_bits,
     canonical_form,
+    describe_constants,
     exact_constants,
     pure,
     rationalise,
@@ -42,14 +46,14 @@ from w2c.compiler.interpret import evaluate_rule
 from w2c.compiler.interpret import reproduces_model as _reproduces
 from w2c.compiler.ir import IR, Input, Node, Output, sym
 from w2c.compiler.pipeline import Context, Pass
+from w2c.exactness import MARGIN_BITS, MAX_DENOMINATOR
 from w2c.tasks import x_sym, y_sym
 
 __all__ = ["PASS", "pure"]  # pure: read by the driver and training (w2c.compiler.algebra)
 
-DENOMINATORS = (1, 2, 4, 10, 100, 1000)
-TIGHT = 1e-3  # relative (to max(1, |value|)) snapping distance
-TOLERANCES = (TIGHT, 1e-2)
-DISCRETE_TOLERANCES = (*TOLERANCES, 5e-2)  # integer tasks: the traces judge after rounding
+DENOMINATORS = (1, 2, 4, MAX_DENOMINATOR)  # the small-denominator ladder, coarse first
+TOLERANCES = (1e-3, 1e-2, 5e-2)  # relative (to max(1, |value|)) snapping distances
+SMALL, DESCRIBED, FLOATS = "small denominator", "description length", "floats"
 
 
 # --------------------------------------------------------------------------------------------
@@ -100,21 +104,36 @@ def reproduces_model(expr: sympy.Expr, context: Context) -> tuple[bool, float]:
     return _reproduces(values, context.traces, context.task.discrete)
 
 
+def snaps(discrete: bool) -> list[tuple[str, Callable[[sympy.Expr], sympy.Expr], str]]:
+    """(level, how floats are snapped, which rule): the small-denominator ladder on integer tasks
+    only (coarsest and tightest first), then the description-length rule on every task."""
+    small = [
+        (
+            f"denominators <= {denominator}, tolerance {tolerance:g}",
+            partial(rationalise, denominator=denominator, tolerance=tolerance),
+            SMALL,
+        )
+        for denominator in (DENOMINATORS if discrete else ())
+        for tolerance in TOLERANCES
+    ]
+    return [
+        *small,
+        (f"description length (margin {MARGIN_BITS} bits)", describe_constants, DESCRIBED),
+    ]
+
+
 def candidates(
     canonical: sympy.Expr, bits: set[sympy.Symbol], discrete: bool = False
-) -> Iterable[tuple[str, sympy.Expr, float]]:
-    """(level, candidate rule, snapping tolerance), coarsest and tightest first, then unrounded."""
-    for denominator in DENOMINATORS:
-        for tolerance in DISCRETE_TOLERANCES if discrete else TOLERANCES:
-            snapped = apply_bits(rationalise(canonical, denominator, tolerance), bits)
-            level = f"denominators <= {denominator}, tolerance {tolerance:g}"
-            tidy = simplest(relu_to_extrema(snapped), bits)
-            yield level, tidy, tolerance
-            # tidying multiplies constants together (a scale pulled out of a relu times the
-            # one left inside, a bit polynomial's coefficients): snap the products too
-            again = apply_bits(rationalise(tidy, denominator, tolerance), bits)
-            yield f"{level}, snapped again", simplest(relu_to_extrema(again), bits), tolerance
-    yield "unrounded", canonical, 0.0
+) -> Iterable[tuple[str, sympy.Expr, str]]:
+    """(level, candidate rule, which rule made its constants) in the order they are tried."""
+    for level, snap, kind in snaps(discrete):
+        tidy = simplest(relu_to_extrema(apply_bits(snap(canonical), bits)), bits)
+        yield level, tidy, kind
+        # tidying multiplies constants together (a scale pulled out of a relu times the
+        # one left inside, a bit polynomial's coefficients): snap the products too
+        again = apply_bits(snap(tidy), bits)
+        yield f"{level}, snapped again", simplest(relu_to_extrema(again), bits), kind
+    yield "unrounded", canonical, FLOATS
 
 
 def integer_valued(expr: sympy.Expr, context: Context) -> bool:
@@ -148,14 +167,16 @@ def simplify(ir: IR, context: Context) -> IR:
     canonical = canonical_form(raw, bits)
     chosen: tuple[str, sympy.Expr, float] | None = None
     inexact: tuple[str, sympy.Expr, float] | None = None  # reproduces, but floats are left
-    seen: set[sympy.Expr] = set()
-    for level, candidate, tolerance in candidates(canonical, bits, context.task.discrete):
-        if candidate in seen:
+    checked: dict[sympy.Expr, tuple[bool, float]] = {}  # the same rule comes up more than once
+    for level, candidate, kind in candidates(canonical, bits, context.task.discrete):
+        if candidate not in checked:
+            checked[candidate] = reproduces_model(candidate, context)
+        ok, score = checked[candidate]
+        if kind == SMALL:  # exact only where the traces pin every output down exactly
+            if ok and exact_constants(candidate) and integer_valued(candidate, context):
+                chosen = (level, candidate, score)
+                break
             continue
-        seen.add(candidate)
-        ok, score = reproduces_model(candidate, context)
-        if ok and tolerance > TIGHT and not integer_valued(candidate, context):
-            ok = False  # a loose snap must land exactly on the model's rounded outputs
         if ok and exact_constants(candidate):
             chosen = (level, candidate, score)
             break
@@ -170,6 +191,8 @@ def simplify(ir: IR, context: Context) -> IR:
     evidence.update(
         method="simplify",
         rationalised=level,
+        constants="exact" if exact_constants(rule) else "inexact",
+        float_constants=[float(f) for f in sorted(rule.atoms(sympy.Float))],
         reproduces_model=score,
         opaque_nodes=sorted(opaque),
         unrounded_rule=str(raw),

@@ -8,11 +8,13 @@ import numpy as np
 import torch
 
 import w2c
+from w2c.compiler.ir import IR, Input, Node, Output, TaskInfo, Traces
+from w2c.compiler.pipeline import Context
 from w2c.network import checkpoint
 from w2c.network.config import LayerSpec, ModelConfig
 from w2c.network.train import History, fit_output_head
 from w2c.network.transformer import DiscreteTransformer
-from w2c.tasks import Task
+from w2c.tasks import IntRange, RealInterval, Task
 
 HISTORY = History(step=[0, 1], tau=[10.0, 0.1], soft=[1.0, 0.1], hard=[1.0, 0.1])
 HISTORY.delta = [0.0, 0.0]
@@ -75,3 +77,17 @@ def pointer_model(task: Task, offsets: list[tuple[int, int]], seed: int = 0) -> 
 
 def checkpoint_dict(model: DiscreteTransformer, task: Task) -> dict[str, Any]:
     return checkpoint.build(model, task, training_record(), w2c.__version__)
+
+
+def linear_ir(c: float, discrete: bool) -> tuple[IR, Context]:
+    """The lowered IR and context of a model computing y[t] = c * x[t], traced on 64 sequences
+    (x in 0..9 for an integer task, in [-1, 1] for a real one): a hand-built simplify input."""
+    domain = IntRange(0, 10) if discrete else RealInterval(-1.0, 1.0)
+    task = Task("linear", (domain,), lambda x: c * x[..., 0])
+    info = TaskInfo(task.name, ("x",), False, task.length, task.discrete)
+    nodes = (Node("x", Input("x", 0)), Node("out", Output((("x", c),), 0.0, 1.0)))
+    rng = np.random.default_rng(0)
+    shape = (64, task.length)
+    x = rng.integers(0, 10, shape).astype(float) if discrete else rng.uniform(-1, 1, shape)
+    traces = Traces({"x": x}, {"x": x, "out": c * x, "y": c * x}, {}, shape[0])
+    return IR(info, nodes, "out"), Context(traces, task)

@@ -28,6 +28,12 @@ def header_text(
         f"Pipeline: {', '.join(context.pipeline)}",
         f"Update rule: y[t] = {rule if rule is not None else 'not simplified'}",
     ]
+    floats = ir.node(ir.output).evidence.get("float_constants")
+    if floats:  # simplify found no exact form for them (docs/compiler.md, "Exact constants")
+        lines.append(
+            f"Constants: INEXACT: {len(floats)} float constant(s) kept in the rule; no fraction"
+            " passed the exactness rules (docs/compiler.md, Exact constants)."
+        )
     if fallbacks:
         lines.append(
             f"PARTIAL: {fallbacks} unresolved node(s) are embedded as marked NumPy fallbacks."

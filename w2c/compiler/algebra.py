@@ -9,11 +9,13 @@ pass (docs/compiler.md, "Simplify") composes these; w2c.sr uses the relu spellin
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
 import sympy
 
+from w2c.exactness import close, described, nearest_small_fraction
 from w2c.tasks import parse_symbol, x_sym, y_sym
 
 ZERO = sympy.Integer(0)
@@ -179,18 +181,35 @@ def canonical_form(raw: sympy.Expr, bits: set[sympy.Symbol]) -> sympy.Expr:
 # --------------------------------------------------------------------------------------------
 
 
-def rationalise(expr: sympy.Expr, denominator: int, tolerance: float = 1e-3) -> sympy.Expr:
-    """Every float -> the nearest fraction with denominator <= ``denominator`` when close."""
+def snap_floats(expr: sympy.Expr, choose: Callable[[float], Fraction | None]) -> sympy.Expr:
+    """Every float -> the fraction ``choose`` gives for it; floats it gives None for stay."""
     mapping = {}
     for number in expr.atoms(sympy.Float):
-        value = float(number)
-        fraction = Fraction(value).limit_denominator(denominator)
-        if abs(float(fraction) - value) <= tolerance * max(1.0, abs(value)):
+        fraction = choose(float(number))
+        if fraction is not None:
             mapping[number] = sympy.Rational(fraction.numerator, fraction.denominator)
     return sympy.expand(expr.xreplace(mapping))
 
 
+def rationalise(expr: sympy.Expr, denominator: int, tolerance: float = 1e-3) -> sympy.Expr:
+    """Every float -> the nearest fraction with denominator <= ``denominator`` when close (the
+    small-denominator rule of w2c.exactness; the caller checks it reproduces the model)."""
+
+    def choose(value: float) -> Fraction | None:
+        fraction = nearest_small_fraction(value, denominator)
+        return fraction if fraction is not None and close(value, fraction, tolerance) else None
+
+    return snap_floats(expr, choose)
+
+
+def describe_constants(expr: sympy.Expr) -> sympy.Expr:
+    """Every float -> the fraction the description-length rule accepts for it, if any
+    (w2c.exactness.described: judged on the value alone, so each float independently)."""
+    return snap_floats(expr, described)
+
+
 def exact_constants(expr: sympy.Expr) -> bool:
+    """No float left: every constant is an integer or a fraction (docs/compiler.md)."""
     return not expr.atoms(sympy.Float)
 
 

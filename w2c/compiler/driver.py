@@ -185,6 +185,7 @@ def compile_report(
         correctness_source="",
         snapshots=result.snapshots,
         stages=(("lower", lowered), *result.stages),
+        constants=None if rule is None else final.node(final.output).evidence.get("constants"),
     )
 
 

@@ -28,6 +28,7 @@ class CompileReport:
     snapshots: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     # ("lower", initial IR), then (pass name, IR after it) for every pass: the HTML/JSON report
     stages: tuple[tuple[str, IR], ...] = field(default=(), repr=False, compare=False)
+    constants: str | None = None  # "exact" / "inexact" (simplify's verdict), None: no rule
 
     @property
     def verified(self) -> bool:
@@ -49,6 +50,7 @@ class CompileReport:
             "timings": [{"pass": n, "seconds": round(s, 6)} for n, s in self.timings],
             "verify_seconds": round(self.verify_seconds, 6),
             "rule": self.rule,
+            "constants": self.constants,
             "fallbacks": list(self.fallbacks),
             "nodes": list(self.nodes),
             "verification": None if self.verification is None else self.verification.to_dict(),

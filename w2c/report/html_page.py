@@ -104,6 +104,7 @@ def _summary(document: Mapping[str, Any]) -> str:
         ("task", _e(document["task"])),
         ("model sha256", f"<code>{_e(document['model_sha256'])}</code>"),
         ("update rule", f"<code>y[t] = {_e(document['rule'])}</code>"),
+        ("constants", _e(document.get("constants") or "no rule")),
         ("verification", "; ".join(strengths) or "not run"),
         ("oracle", _e(document["correctness_source"])),
         ("pipeline", _e(", ".join(document["pipeline"]))),

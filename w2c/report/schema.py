@@ -202,6 +202,7 @@ COMPILE = _object(
         "timings": {"type": "array", "items": _object({"pass": _STR, "seconds": _NUMBER})},
         "verify_seconds": _NUMBER,
         "rule": _STR_OR_NULL,
+        "constants": {"enum": ["exact", "inexact", None]},
         "fallbacks": _STRINGS,
         "nodes": {"type": "array", "items": NODE},
         "verification": {

@@ -1,11 +1,11 @@
 """Least-squares coefficients for a chosen structure, snapped to small rationals when free.
 
-A coefficient is snapped (to the nearest fraction with denominator <= MAX_DENOMINATOR, the other
-coefficients refit) only if the max-abs error stays within the tolerance *and* within
-``max(1.1 * e_ls, e_ls + 1e-3 * tolerance)`` of the least-squares error ``e_ls``: a snapped form
-must fit as well as the floats, so accuracy is never traded for prettiness. Coefficients that
-stay floats are rounded to 12 significant digits (exprs.rounded_float).
-"""
+A coefficient is snapped (to the nearest fraction with denominator <= 12, the other coefficients
+refit: the small-denominator rule of w2c.exactness, judged on the fitting points) only if the
+max-abs error stays within the tolerance *and* within ``max(1.1 * e_ls, e_ls + 1e-3 * tolerance)``
+of the least-squares error ``e_ls``: a snapped form must fit as well as the floats, so accuracy is
+never traded for prettiness. Coefficients that stay floats are rounded to 12 significant digits
+(exprs.rounded_float)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,8 @@ from fractions import Fraction
 import numpy as np
 import sympy
 
+from w2c.exactness import nearest_small_fraction
 from w2c.sr.exprs import rounded_float
-
-MAX_DENOMINATOR = 12
-MAX_NUMERATOR = 10**6
 
 
 def least_squares(columns: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -33,13 +31,6 @@ def least_squares(columns: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 def max_abs(residual: np.ndarray) -> float:
     return float(np.max(np.abs(residual))) if residual.size else 0.0
-
-
-def nearest_rational(value: float) -> Fraction | None:
-    """The closest fraction with a small denominator, or None when out of range."""
-    if not np.isfinite(value) or abs(value) > MAX_NUMERATOR:
-        return None
-    return Fraction(value).limit_denominator(MAX_DENOMINATOR)
 
 
 def snap_allowance(base: float, tolerance: float) -> float:
@@ -70,7 +61,7 @@ def linear_combination(
     if base <= tolerance:
         allowance = snap_allowance(base, tolerance)
         for index in _snap_order(coefficients):
-            value = nearest_rational(coefficients[index])
+            value = nearest_small_fraction(coefficients[index])
             if value is None:
                 continue
             trial, error = _refit(columns, target, fixed | {index: value})
@@ -100,7 +91,7 @@ def _snap_order(coefficients: np.ndarray) -> list[int]:
 
     def distance(index: int) -> tuple[float, int]:
         value = coefficients[index]
-        rational = nearest_rational(value)
+        rational = nearest_small_fraction(value)
         if rational is None:
             return (float("inf"), index)
         return (abs(value - float(rational)) / max(abs(value), 1e-300), index)

@@ -15,9 +15,10 @@ from fractions import Fraction
 import numpy as np
 import sympy
 
+from w2c.exactness import nearest_small_fraction
 from w2c.sr.exprs import canonical_relu, complexity, evaluate, normalise_floats
 from w2c.sr.parse import parse_model
-from w2c.sr.rational import linear_combination, nearest_rational, snap_allowance
+from w2c.sr.rational import linear_combination, snap_allowance
 from w2c.sr.samples import Problem, subsample_index
 
 #: Points handed to a GP library (the refit uses every fitting point).
@@ -98,7 +99,7 @@ def _simple_values(value: float) -> list[sympy.Rational]:
     """Replacements to try for an inner constant, simplest first: 0, 1, -1 (a scale inside
     relu/min/max moves to the refit outer coefficient), the nearest integer, a small fraction."""
     tries = [Fraction(0), Fraction(1), Fraction(-1), Fraction(round(value))]
-    rational = nearest_rational(value)
+    rational = nearest_small_fraction(value)
     if rational is not None:
         tries.append(rational)
     unique = list(dict.fromkeys(tries))
