@@ -268,7 +268,8 @@ class Interpreter:
             self._while(node, frame, guard)
         elif isinstance(node, ast.Return):
             value = None if node.value is None else self._expr(node.value, frame, guard)
-            frame.value = choose(guard, value, frame.value) if frame.returned else value
+            returned_before = frame.returned is not False
+            frame.value = choose(guard, value, frame.value) if returned_before else value
             frame.returned = either(frame.returned, guard)
         elif isinstance(node, (ast.Break, ast.Continue)):
             if not frame.loops:

@@ -92,6 +92,8 @@ def both(a: Guard, b: Guard) -> Guard:
         return b
     if b is True:
         return a
+    if _negation_of(a, b) or _negation_of(b, a):
+        return False
     return z3.And(a, b)
 
 
