@@ -294,7 +294,7 @@ def _piecewise(expr: sympy.Piecewise, lookup: Any) -> Any:
 def _value(model: z3.ModelRef, term: Any) -> int | float:
     """A term's value in the model as a Python number (reals as the nearest float)."""
     if not terms.is_term(term):
-        return term
+        return float(term) if isinstance(term, Fraction) else term
     value = model.eval(term, model_completion=True)
     if z3.is_int_value(value):
         return value.as_long()
