@@ -31,7 +31,7 @@ class CompileReport:
 
     @property
     def verified(self) -> bool:
-        """The verdict is VERIFIED: proved or exhaustive over every length (docs/verification.md)."""
+        """The verdict is VERIFIED: every check proved or exhaustive (docs/verification.md)."""
         return self.verification is not None and self.verification.verdict == "VERIFIED"
 
     @property
