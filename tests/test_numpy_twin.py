@@ -160,4 +160,4 @@ def test_cli_compile_and_verify_with_the_twin(tmp_path: Path, capsys) -> None:
     target.write_text(source.replace(twin_line, twin_line.replace("-2 * ", "-1 * ")))
     assert run(["verify", str(target), model]) == 1
     out = capsys.readouterr().out
-    assert "twin: FAILED" in out and "correctness: verified" in out
+    assert "twin: FAILED" in out and "correctness: proved" in out
