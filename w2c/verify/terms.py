@@ -192,10 +192,11 @@ def binary(op: str, a: Any, b: Any, exact: bool) -> Any:
 
 def _concrete(op: str, a: Any, b: Any, exact: bool) -> Any:
     """Python's result; on real tasks floats and ``/`` computed exactly (rounding not modelled)."""
-    if not exact and op != "**" and (op == "/" or _inexact(a) or _inexact(b)):
+    if not exact and (op == "/" or _inexact(a) or _inexact(b)):
         if not all(math.isfinite(v) for v in (a, b)):
             raise Unsupported("a non-finite number is outside the subset")
-        a, b = Fraction(a), Fraction(b)
+        a = Fraction(a)
+        b = b if op == "**" else Fraction(b)
     try:
         if op == "**" and (not isinstance(b, int) or abs(b) > MAX_EXPONENT):
             raise Unsupported(f"the exponent {b!r} is outside the subset")
