@@ -1,4 +1,4 @@
-"""`w2c inspect`: text grid per head, JSON against the w2c.report/1 schema, PNG plots, bad input."""
+"""`w2c inspect`: text grid per head, JSON against the w2c.report/2 schema, PNG plots, bad input."""
 
 from __future__ import annotations
 

@@ -116,7 +116,8 @@ def test_verification_checks_the_twin_and_it_is_deterministic() -> None:
     assert first.source == second.source
     twin = first.report.verification.twin
     assert twin is not None and twin.passed and twin.strength == "exhaustive"
-    assert "twin: verified (exhaustive)" in first.source
+    assert "twin: exhaustive (every sequence of lengths 1..10)" in first.source
+    assert first.report.verification.verdict == "VERIFIED"  # add_mod_3: every sequence fits
     assert first.report.to_dict()["verification"]["twin"]["passed"] is True
 
 
@@ -153,10 +154,10 @@ def test_cli_compile_and_verify_with_the_twin(tmp_path: Path, capsys) -> None:
     assert twin is not None
     capsys.readouterr()
     assert run(["verify", str(target), model]) == 0
-    assert "twin: verified (exhaustive)" in capsys.readouterr().out
+    assert "twin: exhaustive (every sequence of lengths 1..10)" in capsys.readouterr().out
     source = target.read_text()
     twin_line = next(line for line in source.splitlines() if "y[:, t] = -2 * " in line)
     target.write_text(source.replace(twin_line, twin_line.replace("-2 * ", "-1 * ")))
     assert run(["verify", str(target), model]) == 1
     out = capsys.readouterr().out
-    assert "twin: FAILED" in out and "correctness: verified" in out
+    assert "twin: FAILED" in out and "correctness: proved" in out

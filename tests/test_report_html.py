@@ -104,7 +104,7 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Page, dict, str,
 def test_json_document_follows_the_schema(compiled) -> None:  # type: ignore[no-untyped-def]
     _, document, _, folder = compiled
     jsonschema.validate(document, json_schema("compile"))
-    assert document["schema"] == "w2c.report/1" and document["kind"] == "compile"
+    assert document["schema"] == "w2c.report/2" and document["kind"] == "compile"
     assert document["program"] == str(folder / "parity.py")  # the key --json always had
     assert document["report"] == str(folder / "parity.html")
     assert [s["pass"] for s in document["stages"]] == ["lower", *document["pipeline"]]
@@ -148,7 +148,7 @@ def test_program_text_and_verdict(compiled) -> None:  # type: ignore[no-untyped-
     assert document["verdict"] == "VERIFIED"
     assert page.title == "w2c compile report: parity_last2"
     assert "VERIFIED" in whole and "NOT VERIFIED" not in whole
-    for line in ("correctness: verified", "fidelity: verified"):
+    for line in ("correctness: proved", "fidelity: exhaustive (every sequence of lengths 1..10)"):
         assert line in whole
 
 
@@ -274,4 +274,6 @@ def test_a_numpy_twin_gets_its_own_check_in_page_and_json(tmp_path: Path) -> Non
     assert twin["kind"] == "twin" and twin["passed"] and twin["strength"] == "exhaustive"
     page = Page()
     page.feed(report.read_text(encoding="utf-8"))
-    assert "twin: verified (exhaustive)" in " ".join(" ".join(page.text).split())
+    assert "twin: exhaustive (every sequence of lengths 1..10)" in " ".join(
+        " ".join(page.text).split()
+    )

@@ -1,4 +1,4 @@
-"""The w2c.report/1 JSON Schemas are valid schemas and docs/report-schema.md documents every key."""
+"""The w2c.report/2 JSON Schemas are valid schemas and docs/report-schema.md documents every key."""
 
 from __future__ import annotations
 
@@ -31,14 +31,14 @@ def _keys(node: object) -> set[str]:
 def test_schema_is_valid_and_documented(kind: str) -> None:
     document = schema.json_schema(kind)
     jsonschema.Draft202012Validator.check_schema(document)
-    assert document["properties"]["schema"] == {"const": "w2c.report/1"}
+    assert document["properties"]["schema"] == {"const": "w2c.report/2"}
     documented = set(re.findall(r"`([a-z_0-9]+)`", DOC.read_text()))
     missing = _keys(document) - documented
     assert not missing, f"docs/report-schema.md does not document {sorted(missing)}"
 
 
 def test_other_versions_and_kinds_are_rejected() -> None:
-    minimal = {"schema": "w2c.report/2", "kind": "scoreboard", "mode": "compile-only",
+    minimal = {"schema": "w2c.report/1", "kind": "scoreboard", "mode": "compile-only",
                "w2c_version": "0.1.0", "rows": [], "missing": []}  # fmt: skip
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(minimal, schema.json_schema("scoreboard"))

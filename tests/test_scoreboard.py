@@ -79,7 +79,7 @@ def test_rows_hold_the_checkpoint_record_and_the_compile(bench) -> None:  # type
         assert row["rel_mse"] == training["rel_mse"]
         assert row["discrete"] == TASKS[row["task"]].discrete
         assert set(row["pass_seconds"]) == set(DEFAULT_PIPELINE)
-        assert row["textbook"] == (row["correctness"] == "symbolic")
+        assert row["textbook"] == (row["correctness"] == "proved")
         assert row["reference_rule"] == str(TASKS[row["task"]].reference)
         assert row["program"]["code_lines"] >= row["reference"]["code_lines"] - 2
     rows = {r["task"]: r for r in board["rows"]}

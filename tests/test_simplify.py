@@ -29,7 +29,10 @@ def _rule(compiled) -> sympy.Expr:  # type: ignore[no-untyped-def]
 
 def test_an_offset_that_never_changes_a_rounded_output_is_dropped() -> None:
     compiled = _compile(TASKS["sum_last2"], -0.004)
-    assert compiled.report.verified, compiled.report.verification.lines()
+    verification = compiled.report.verification
+    assert verification.passed and verification.correctness.strength == "proved", (
+        verification.lines()
+    )
     rule = _rule(compiled)
     assert not rule.atoms(sympy.Float), rule
     assert compiled.report.constants == "exact"
@@ -47,9 +50,9 @@ DRIFT = Task(
 
 def test_a_real_task_keeps_the_constant_its_outputs_need() -> None:
     compiled = _compile(DRIFT, 0.0)
-    assert compiled.report.verified and compiled.report.verification.correctness.strength == (
-        "symbolic"
-    )
+    verification = compiled.report.verification
+    # correctness proved over exact reals; fidelity of a real task is sampled: CHECKED
+    assert verification.verdict == "CHECKED" and verification.correctness.strength == "proved"
     assert sympy.simplify(_rule(compiled) - (x_sym(0) + sympy.Rational(1, 4))) == 0
 
 

@@ -98,15 +98,16 @@ def test_timeout_must_be_positive_and_finite(
 
 
 def test_a_good_program_still_verifies_through_the_child(model: Path, tmp_path: Path) -> None:
+    """Nothing fails; ints [0, 100) are exhaustive only up to length 3: CHECKED, exit 4."""
     program = write(tmp_path / "good.py", GOOD)
-    assert run(["verify", str(program), str(model)]) == 0
+    assert run(["verify", str(program), str(model)]) == 4
 
 
 def test_prints_of_the_program_do_not_reach_stdout(
     model: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     program = write(tmp_path / "chatty.py", "print('HELLO FROM USER')\n" + GOOD)
-    assert run(["verify", str(program), str(model), "--json"]) == 0
+    assert run(["verify", str(program), str(model), "--json"]) == 4
     out, _ = capfd.readouterr()
     assert "HELLO FROM USER" not in out
     assert out.lstrip().startswith("{")

@@ -1,7 +1,8 @@
 """Errors that the CLI turns into one line on stderr and a documented exit code.
 
 Exit codes (docs/cli.md): 0 success, 1 the result failed its check, 2 bad input or usage,
-3 partial result, 130 interrupted (Ctrl-C), 70 internal error (a bug in w2c).
+3 partial result, 4 checked but not verified (nothing failed, but a claim is sampled rather than
+proved or exhaustive), 130 interrupted (Ctrl-C), 70 internal error (a bug in w2c).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_PARTIAL = 3
+EXIT_CHECKED = 4  # nothing failed, but correctness or fidelity is only sampled (CHECKED)
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70
 

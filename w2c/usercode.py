@@ -412,6 +412,11 @@ class RemoteProgram:
         """verify.compare.run_program's answer, computed next to the program."""
         return self._budget.call(self._sandbox, "run_batch", list(sequences), length)
 
+    @property
+    def file(self) -> UserFile:
+        """The program file as pinned when it was loaded (its path and sha256)."""
+        return self._sandbox.file
+
 
 class RemoteTwin:
     """A program file's ``program_numpy``, run in the file's child process."""

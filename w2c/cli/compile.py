@@ -82,7 +82,7 @@ def compile_command(
     force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
-    """Compile MODEL to a verified Python program (exit 1 not verified, 3 partial)."""
+    """Compile MODEL to a verified Python program (exit 1 not verified, 3 partial, 4 checked)."""
     from w2c.compiler import compile_model
     from w2c.fileio import check_output, check_outputs, write_all
     from w2c.task_loader import load_task, task_file
@@ -167,13 +167,16 @@ def verify_command(
 ) -> None:
     """Verify PROGRAM against MODEL (fidelity) and the task's oracle (correctness).
 
+    Exit 0 VERIFIED, 4 CHECKED (nothing failed, but a claim is only sampled), 1 NOT VERIFIED.
+
     A program_numpy in the file (--numpy-twin) is checked against program() as well.
     """
     from w2c.compiler import task_for
+    from w2c.errors import EXIT_CHECK_FAILED, EXIT_CHECKED, EXIT_OK
     from w2c.network.checkpoint import load
     from w2c.task_loader import load_task
     from w2c.usercode import Budget
-    from w2c.verify import load_functions, verify
+    from w2c.verify import load_functions, program_source, verify
 
     if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
         raise InputError("--timeout must be a positive number of seconds")
@@ -182,7 +185,10 @@ def verify_command(
     resolved, source = task_for(checkpoint, load_task(task) if task is not None else None)
     function, twin = load_functions(program, Budget(timeout))
     progress = None if as_json else (lambda message: _err(f"w2c: {message}"))
-    report = verify(function, resolved, model=checkpoint.model, twin=twin, progress=progress)
+    text = program_source(function)
+    report = verify(
+        function, resolved, model=checkpoint.model, source=text, twin=twin, progress=progress
+    )
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2, sort_keys=True))
     else:
@@ -191,4 +197,5 @@ def verify_command(
         for text in report.lines():
             typer.echo(text)
     sys.stdout.flush()
-    raise typer.Exit(0 if report.passed else 1)
+    codes = {"VERIFIED": EXIT_OK, "CHECKED": EXIT_CHECKED, "NOT VERIFIED": EXIT_CHECK_FAILED}
+    raise typer.Exit(codes[report.verdict])

@@ -151,6 +151,7 @@ def verify_program(
         task,
         model=checkpoint.model,
         rule=rule if rule is not None and _pure(rule) else None,
+        source=ir.source,
         exhaustive_budget=FALLBACK_EXHAUSTIVE_BUDGET if partial else EXHAUSTIVE_BUDGET,
         property_examples=100 if partial else 300,
         seed=seed,

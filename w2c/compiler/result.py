@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from w2c.compiler.ir import IR, Node
-from w2c.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_PARTIAL
+from w2c.errors import EXIT_CHECK_FAILED, EXIT_CHECKED, EXIT_OK, EXIT_PARTIAL
 
 
 @dataclass(frozen=True)
@@ -32,14 +32,18 @@ class CompileReport:
 
     @property
     def verified(self) -> bool:
-        return self.verification is not None and bool(self.verification.passed)
+        """The verdict is VERIFIED: every check proved or exhaustive (docs/verification.md)."""
+        return self.verification is not None and self.verification.verdict == "VERIFIED"
 
     @property
     def exit_code(self) -> int:
+        """1 not verified > 3 partial > 4 checked > 0 verified (docs/cli.md)."""
         if self.verification is not None and not self.verification.passed:
             return EXIT_CHECK_FAILED
         if self.fallbacks:
             return EXIT_PARTIAL
+        if self.verification is not None and self.verification.verdict == "CHECKED":
+            return EXIT_CHECKED
         return EXIT_OK
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The compile report as one JSON-able document (schema ``w2c.report/1``, kind ``compile``).
+"""The compile report as one JSON-able document (schema ``w2c.report/2``, kind ``compile``).
 
 It starts from ``CompileReport.to_dict()`` (the keys ``w2c compile --json`` always printed) and
 adds: the IR after lowering and after every pass, each lowered node's story (which pass resolved
@@ -18,10 +18,10 @@ from w2c.report.stages import NodeStory, Stages, stories
 
 
 def verdict(report: Any) -> str:
-    """VERIFIED / NOT VERIFIED, or NOT RUN when verification was skipped."""
+    """VERIFIED / CHECKED / NOT VERIFIED, or NOT RUN when verification was skipped."""
     if report.verification is None:
         return "NOT RUN"
-    return "VERIFIED" if report.verification.passed else "NOT VERIFIED"
+    return str(report.verification.verdict)
 
 
 def pad_of(stages: Stages, length: int) -> int:

@@ -83,7 +83,7 @@ def _image(name: str, data: bytes, caption: str) -> str:
 
 def _badge(document: Mapping[str, Any]) -> str:
     verdict = document["verdict"]
-    cls = {"VERIFIED": "ok", "NOT VERIFIED": "bad"}.get(verdict, "na")
+    cls = {"VERIFIED": "ok", "CHECKED": "na", "NOT VERIFIED": "bad"}.get(verdict, "na")
     badge = f'<span class="badge {cls}">{_e(verdict)}</span>'
     if document["fallbacks"]:
         badge += '<span class="badge partial">PARTIAL</span>'
@@ -96,7 +96,7 @@ CHECK_KINDS = ("correctness", "fidelity", "twin")
 def _summary(document: Mapping[str, Any]) -> str:
     verification = document["verification"] or {}
     strengths = [
-        f"{kind}: {_e(check['strength'] or ('not checked' if not check['checked'] else 'FAILED'))}"
+        f"{kind}: {_e(check['label'] or ('not checked' if not check['checked'] else 'FAILED'))}"
         for kind, check in ((k, verification.get(k)) for k in CHECK_KINDS)
         if check is not None
     ]
@@ -146,7 +146,7 @@ def _verification(document: Mapping[str, Any]) -> str:
         if not check["checked"]:
             parts.append(f"<h3>{kind}: not checked</h3><p>{_e(check['reason'])}</p>")
             continue
-        verdict = f"verified ({check['strength']})" if check["passed"] else "FAILED"
+        verdict = check["label"] if check["passed"] else "FAILED"
         cls = "pass" if check["passed"] else "fail"
         parts.append(f'<h3>{kind}: <span class="{cls}">{_e(verdict)}</span></h3>')
         rows = []

@@ -1,7 +1,10 @@
-"""The versioned JSON report schema ``w2c.report/1`` (documented in docs/report-schema.md).
+"""The versioned JSON report schema ``w2c.report/2`` (documented in docs/report-schema.md).
 
 ``w2c inspect --json``, ``w2c compile --json`` and ``w2c corpus bench`` print or write documents
-with ``"schema": "w2c.report/1"`` and a ``"kind"``. The JSON Schemas below are the contract
+with ``"schema": "w2c.report/2"`` and a ``"kind"``. Version 2 redefined the verification
+strengths (``proved``, ``exhaustive``, ``sampled``), added the CHECKED verdict and exit code 4,
+the evidence methods ``proof`` and ``replay``, each check's ``label``, and the scoreboard's
+``textbook`` as "correctness proved". The JSON Schemas below are the contract
 (tests validate real documents against them). Compatible growth adds optional keys and keeps
 the version; renaming or removing a key, or changing its meaning, bumps it to ``w2c.report/2``.
 """
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-SCHEMA = "w2c.report/1"
+SCHEMA = "w2c.report/2"
 
 _NUMBER = {"type": "number"}
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
@@ -20,7 +23,8 @@ _STR_OR_NULL = {"type": ["string", "null"]}
 _BOOL = {"type": "boolean"}
 _STRINGS = {"type": "array", "items": _STR}
 _SHA = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
-_STRENGTH = {"enum": ["symbolic", "exhaustive", "property", None]}
+_STRENGTH = {"enum": ["proved", "exhaustive", "sampled", None]}
+_VERDICT = {"enum": ["VERIFIED", "CHECKED", "NOT VERIFIED", "NOT RUN"]}
 
 
 def _object(required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -160,7 +164,7 @@ INSPECT = _object(
 
 EVIDENCE = _object(
     {
-        "method": {"enum": ["symbolic", "exhaustive", "property"]},
+        "method": {"enum": ["proof", "replay", "symbolic", "exhaustive", "property"]},
         "passed": _BOOL,
         "cases": _INT,
         "lengths": {"type": ["array", "null"], "items": _INT},
@@ -178,6 +182,7 @@ CHECK = _object(
         "checked": _BOOL,
         "passed": _BOOL,
         "strength": _STRENGTH,
+        "label": _STR_OR_NULL,
         "reason": _STR_OR_NULL,
         "evidence": {"type": "array", "items": EVIDENCE},
     }
@@ -209,14 +214,19 @@ COMPILE = _object(
             "oneOf": [
                 {"type": "null"},
                 _object(
-                    {"passed": _BOOL, "correctness": CHECK, "fidelity": CHECK},
+                    {
+                        "passed": _BOOL,
+                        "verdict": {"enum": ["VERIFIED", "CHECKED", "NOT VERIFIED"]},
+                        "correctness": CHECK,
+                        "fidelity": CHECK,
+                    },
                     {"twin": {"oneOf": [{"type": "null"}, CHECK]}},
                 ),
             ]
         },
         "correctness_source": _STR,
-        "exit_code": {"enum": [0, 1, 3]},
-        "verdict": {"enum": ["VERIFIED", "NOT VERIFIED", "NOT RUN"]},
+        "exit_code": {"enum": [0, 1, 3, 4]},
+        "verdict": _VERDICT,
         "stages": {
             "type": "array",
             "minItems": 1,
@@ -262,7 +272,9 @@ ROW = _object(
         "reference": {"oneOf": [{"type": "null"}, SIZE]},
         "correctness": _STRENGTH,
         "fidelity": _STRENGTH,
-        "verdict": {"enum": ["VERIFIED", "NOT VERIFIED", "NOT RUN"]},
+        "correctness_label": _STR_OR_NULL,
+        "fidelity_label": _STR_OR_NULL,
+        "verdict": _VERDICT,
         "textbook": _BOOL,
         "rule": _STR_OR_NULL,
         "reference_rule": _STR_OR_NULL,

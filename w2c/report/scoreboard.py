@@ -4,12 +4,13 @@ Training columns come from the checkpoint's stored training record (so the defau
 compiles); compile columns from ``compile_model`` (per-pass seconds, verification seconds and
 strengths). Program size is compared with the task's ``reference`` rule rendered into a program
 by the same emitter, counted the same way (code lines and AST nodes, docstrings excluded).
-"Textbook" means the correctness strength is ``symbolic``: the extracted rule was proven equal
-to the reference on the domain (docs/verification.md).
+"Textbook" means correctness is ``proved``: the program text was proved to compute the extracted
+rule and the rule proved equal to the task's reference (docs/verification.md).
 """
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -39,14 +40,30 @@ def reference_source(task: Any) -> str | None:
 
 
 def textbook(report: Any) -> bool:
-    """The extracted rule was proven equal to the task's reference (correctness: symbolic)."""
+    """The program is proved to compute the task's reference rule (correctness: proved)."""
     return report.verification is not None and report.verification.correctness.strength == (
-        "symbolic"
+        "proved"
     )
 
 
 def _strength(report: Any, kind: str) -> str | None:
     return None if report.verification is None else getattr(report.verification, kind).strength
+
+
+def _label(report: Any, kind: str) -> str | None:
+    return None if report.verification is None else getattr(report.verification, kind).label
+
+
+def short_label(label: str | None) -> str | None:
+    """A check's label for a table cell: ``proved``, ``exhaustive 1..10``, ``sampled 320``."""
+    if label is None:
+        return None
+    if label.startswith("proved"):
+        return "proved"
+    text = re.sub(
+        r"exhaustive \(every sequence of (?:lengths|length) ([0-9.]+)\)", r"exhaustive \1", label
+    )
+    return re.sub(r"sampled \(([0-9]+) sequences\)", r"sampled \1", text)
 
 
 def row(task: Any, training: dict[str, Any], compiled: Any) -> dict[str, Any]:
@@ -70,6 +87,8 @@ def row(task: Any, training: dict[str, Any], compiled: Any) -> dict[str, Any]:
         "reference": None if reference is None else program_size(reference),
         "correctness": _strength(report, "correctness"),
         "fidelity": _strength(report, "fidelity"),
+        "correctness_label": _label(report, "correctness"),
+        "fidelity_label": _label(report, "fidelity"),
         "verdict": verdict(report),
         "textbook": textbook(report),
         "rule": report.rule,
@@ -105,7 +124,7 @@ def measure(
 
 
 def document(rows: list[dict[str, Any]], missing: list[str], mode: str) -> dict[str, Any]:
-    """The scoreboard as a ``w2c.report/1`` JSON document."""
+    """The scoreboard as a ``w2c.report/2`` JSON document."""
     from w2c import __version__
 
     return {
@@ -151,8 +170,9 @@ def markdown(board: dict[str, Any]) -> str:
             f"{r['verify_seconds']:.2f}",
             _size(r, "code_lines"),
             _size(r, "ast_nodes"),
-            r["correctness"] or ("FAILED" if r["verdict"] == "NOT VERIFIED" else "-"),
-            r["fidelity"] or "FAILED",
+            short_label(r["correctness_label"])
+            or ("FAILED" if r["verdict"] == "NOT VERIFIED" else "-"),
+            short_label(r["fidelity_label"]) or "FAILED",
             "yes" if r["textbook"] else "no",
             f"`{r['rule']}`",
         ]
@@ -167,12 +187,13 @@ def summary(board: dict[str, Any]) -> str:
     if not rows:
         return "no corpus models found" + (f" (missing: {', '.join(board['missing'])})")
     verified = sum(r["verdict"] == "VERIFIED" for r in rows)
+    checked = sum(r["verdict"] == "CHECKED" for r in rows)
     exact = sum(r["textbook"] for r in rows)
     partial = sum(r["exit_code"] == 3 for r in rows)
     compile_s = [r["passes_seconds"] + r["verify_seconds"] for r in rows]
     text = (
-        f"{len(rows)} models: {verified} verified, {exact} textbook (rule proven equal to the "
-        f"reference), {partial} partial; compile + verify median "
+        f"{len(rows)} models: {verified} verified, {checked} checked, {exact} textbook (program "
+        f"proved to compute the reference), {partial} partial; compile + verify median "
         f"{statistics.median(compile_s):.1f} s, max {max(compile_s):.1f} s; training median "
         f"{statistics.median(r['train_seconds'] for r in rows):.0f} s (stored in the checkpoints)."
     )

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         load_program,
         model_reference,
         oracle_reference,
+        program_source,
         twin_reference,
         verify,
     )
@@ -41,6 +42,7 @@ __all__ = [
     "load_program",
     "model_reference",
     "oracle_reference",
+    "program_source",
     "render_test_file",
     "twin_reference",
     "verify",
@@ -51,6 +53,7 @@ _VERIFIER = {
     "load_program",
     "model_reference",
     "oracle_reference",
+    "program_source",
     "twin_reference",
     "verify",
 }

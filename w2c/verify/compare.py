@@ -240,7 +240,7 @@ class Tally:
         span = ""
         if self.lengths:
             low, high = self.lengths
-            span = f", lengths {low}-{high}" if low != high else f", length {low}"
+            span = f", lengths {low}..{high}" if low != high else f", length {low}"
         plural = "" if self.cases == 1 else "s"
         text = f"{self.cases} sequence{plural}{span}, {tolerance_text(self.task, self.kind)}"
         text += f", max |err| {self.max_abs_error:.3g}"

@@ -101,7 +101,7 @@ def sweep(
     evidence = {}
     for kind, tally in tallies.items():
         passed, example = tally.verdict()
-        scope = "all lengths" if max_length == task.length else f"lengths 1-{max_length}"
+        scope = "all lengths" if max_length == task.length else f"lengths 1..{max_length}"
         if tally.failed:
             detail = f"every sequence of {scope}, stopped at the first failure: {tally.describe()}"
         else:

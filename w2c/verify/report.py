@@ -9,16 +9,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-METHODS = ("symbolic", "exhaustive", "property")  # strongest first
+METHODS = ("proof", "replay", "symbolic", "exhaustive", "property")
+LEMMAS = ("proof", "symbolic")  # statements about texts and rules: they never fail a check alone
+STRENGTHS = ("proved", "exhaustive", "sampled")  # strongest first (docs/verification.md)
+VERDICTS = ("VERIFIED", "CHECKED", "NOT VERIFIED")
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """One method run against one reference (the oracle, the reference rule or the model)."""
+    """One method run against one reference (the oracle, the reference rule or the model).
 
-    method: str  # "symbolic" | "exhaustive" | "property"
+    ``proof``: the program text against a rule (w2c/verify/proof.py); ``replay``: the proof's
+    counterexample run on the program and the reference; ``symbolic``: the extracted rule
+    against the task's reference rule; ``exhaustive`` and ``property``: runs of the program.
+    """
+
+    method: str  # one of METHODS
     passed: bool
-    cases: int  # sequences checked (domain points for symbolic)
+    cases: int  # sequences checked (domain points for symbolic, lengths for proof)
     lengths: tuple[int, int] | None  # min/max sequence length covered
     max_abs_error: float
     rel_mse: float | None  # MSE / Var(reference) over the check set
@@ -49,20 +57,32 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Check:
-    """One question (correctness or fidelity) and the evidence that answers it."""
+    """One question (correctness, fidelity or twin) and the evidence that answers it.
+
+    ``strength`` is what holds for *every* sequence of every length 1..T: ``proved``,
+    ``exhaustive`` (every sequence of every length was run) or ``sampled``; ``label`` says it
+    in words with the numbers (``exhaustive (every sequence of lengths 1..3) + sampled (320
+    sequences)``). Both are None unless the check passed.
+    """
 
     kind: str  # "correctness" | "fidelity" | "twin"
     checked: bool
     passed: bool  # False when not checked
-    strength: str | None  # strongest method that passed and applies (None unless passed)
+    strength: str | None  # one of STRENGTHS, or None
     evidence: tuple[Evidence, ...]
     reason: str | None  # why not checked
+    label: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Proved, or every sequence of every length checked: what VERIFIED asks of a check."""
+        return self.passed and self.strength in ("proved", "exhaustive")
 
     def lines(self) -> list[str]:
         if not self.checked:
             head = f"{self.kind}: not checked ({self.reason})"
         else:
-            head = f"{self.kind}: " + (f"verified ({self.strength})" if self.passed else "FAILED")
+            head = f"{self.kind}: " + ((self.label or "passed") if self.passed else "FAILED")
         return [head] + [f"  {e.line()}" for e in self.evidence]
 
     def to_dict(self) -> dict[str, Any]:
@@ -71,6 +91,7 @@ class Check:
             "checked": self.checked,
             "passed": self.passed,
             "strength": self.strength,
+            "label": self.label,
             "reason": self.reason,
             "evidence": [e.to_dict() for e in self.evidence],
         }
@@ -88,41 +109,76 @@ class VerificationReport:
 
     @property
     def passed(self) -> bool:
-        """Every check that ran passed, and fidelity ran (a program always has a model)."""
+        """Nothing failed: every check that ran passed, and fidelity ran."""
         return self.fidelity.checked and all(c.passed for c in self.checks if c.checked)
+
+    @property
+    def verdict(self) -> str:
+        """VERIFIED only when correctness and fidelity (and the twin) are proved or exhaustive
+        over every length 1..T; CHECKED when nothing failed but some claim is weaker."""
+        if not self.passed:
+            return "NOT VERIFIED"
+        complete = self.correctness.checked and all(c.complete for c in self.checks if c.checked)
+        return "VERIFIED" if complete else "CHECKED"
 
     def lines(self) -> list[str]:
         """A short summary: the verdict, then each check with one line per method run."""
-        verdict = "VERIFIED" if self.passed else "NOT VERIFIED"
-        return [verdict, *(text for check in self.checks for text in check.lines())]
+        return [self.verdict, *(text for check in self.checks for text in check.lines())]
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "passed": self.passed,
+            "verdict": self.verdict,
             "correctness": self.correctness.to_dict(),
             "fidelity": self.fidelity.to_dict(),
             "twin": None if self.twin is None else self.twin.to_dict(),
         }
 
 
-def strength_of(evidence: tuple[Evidence, ...]) -> str | None:
-    """The strongest passing method; symbolic counts only next to a passing run of the program.
+def span(lengths: tuple[int, int]) -> str:
+    low, high = lengths
+    return f"length {low}" if low == high else f"lengths {low}..{high}"
 
-    A symbolic proof is about the extracted update rule, not the program text, so it is the
-    strength only when the program itself also passed against the oracle.
+
+def run_strength(evidence: tuple[Evidence, ...], length: int) -> tuple[str | None, str | None]:
+    """The strength of the program's runs: (strength, label) from exhaustive and property runs.
+
+    ``exhaustive`` only when the exhaustive run covered every length 1..T; a shorter sweep is
+    reported next to the samples, and the strength is then ``sampled``.
     """
-    passed = {e.method for e in evidence if e.passed}
-    if "symbolic" in passed and passed & {"exhaustive", "property"}:
-        return "symbolic"
-    return next((m for m in METHODS[1:] if m in passed), None)
+    parts, strength = [], None
+    for e in evidence:
+        if not e.passed or e.method not in ("exhaustive", "property"):
+            continue
+        if e.method == "exhaustive" and e.lengths is not None:
+            parts.append(f"exhaustive (every sequence of {span(e.lengths)})")
+            if e.lengths == (1, length):
+                strength = "exhaustive"
+        elif e.method == "property":
+            parts.append(f"sampled ({e.cases} sequences)")
+    if parts and strength is None:
+        strength = "sampled"
+    return strength, " + ".join(parts) or None
 
 
-def make_check(kind: str, evidence: list[Evidence]) -> Check:
-    """Passed when every run of the program passed; a symbolic result only sets the strength."""
-    runs = [e for e in evidence if e.method != "symbolic"]
+def make_check(
+    kind: str, evidence: list[Evidence], length: int, proved: str | None = None
+) -> Check:
+    """Passed when every run of the program passed (lemmas only set the strength).
+
+    ``proved``: what a proof established (e.g. "program = rule = reference"), when it did; the
+    runs then only say how far the oracle or model was seen to agree.
+    """
+    runs = [e for e in evidence if e.method not in LEMMAS]
     passed = bool(runs) and all(e.passed for e in runs)
-    strength = strength_of(tuple(evidence)) if passed else None
-    return Check(kind, True, passed, strength, tuple(evidence), None)
+    if not passed:
+        return Check(kind, True, False, None, tuple(evidence), None)
+    strength, label = run_strength(tuple(evidence), length)
+    if proved is not None:
+        against = "oracle" if kind == "correctness" else "reference"
+        seen = f"; {against} agreement: {label}" if label else ""
+        strength, label = "proved", f"proved ({proved}{seen})"
+    return Check(kind, True, True, strength, tuple(evidence), None, label)
 
 
 def unchecked(kind: str, reason: str, evidence: tuple[Evidence, ...] = ()) -> Check:
@@ -134,8 +190,10 @@ def format_counterexample(example: dict[str, Any]) -> str:
     if "point" in example:
         point = ", ".join(f"{k}={v}" for k, v in example["point"].items())
         text = f"at {point}: reference {example['expected']}, rule {example['got']}"
-    else:
+    elif "expected" in example:
         text = f"xs={example['xs']}: expected {example['expected']}, got {example['got']}"
         if example.get("error"):
             text += f" ({example['error']})"
+    else:
+        text = f"xs={example['xs']}: {example.get('error', 'fails')}"
     return text if len(text) <= 300 else text[:297] + "..."

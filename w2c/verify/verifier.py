@@ -27,7 +27,9 @@ from w2c.threads import torch_threads
 from w2c.usercode import Budget, remote_program
 from w2c.verify.compare import Reference
 from w2c.verify.exhaustive import exhaustive_length, sweep
+from w2c.verify.proof import prove
 from w2c.verify.property import DEFAULT_EXAMPLES, property_check
+from w2c.verify.replay import proof_evidence, replay
 from w2c.verify.report import (
     Check,
     Evidence,
@@ -45,6 +47,7 @@ __all__ = [
     "load_program",
     "model_reference",
     "oracle_reference",
+    "program_source",
     "verify",
 ]
 
@@ -113,6 +116,7 @@ def verify(
     *,
     model: DiscreteTransformer | None,
     rule: sympy.Expr | None = None,
+    source: str | None = None,
     exhaustive_budget: int = EXHAUSTIVE_BUDGET,
     property_examples: int = DEFAULT_EXAMPLES,
     seed: int = 0,
@@ -121,9 +125,12 @@ def verify(
 ) -> VerificationReport:
     """Check ``program`` for correctness (oracle, reference rule) and fidelity (model).
 
-    With ``twin`` (a program's ``program_numpy``), a third check holds it against program() on
-    the same exhaustive and property-based sequences. Deterministic: the same arguments give the
-    same report (apart from the timings).
+    ``source`` is the program's text: with it the program is proved to compute ``rule`` (the
+    extracted update rule; without one, the task's reference) from the text itself
+    (w2c/verify/proof.py), and a counterexample the proof finds is run on the program and
+    every reference. With ``twin`` (a program's ``program_numpy``), a third check holds it
+    against program() on the same sequences. Deterministic: the same arguments give the same
+    report (apart from the timings).
     """
     if not callable(program):
         raise InputError("the program is not callable")
@@ -136,13 +143,43 @@ def verify(
     if twin is not None:
         references["twin"] = twin_reference(task, twin)
     found: dict[str, list[Evidence]] = {kind: [] for kind in ("correctness", "fidelity", "twin")}
+    proved: str | None = None
     with torch_threads(1):
+        target, target_name = (rule, "rule") if rule is not None else (task.reference, "reference")
+        result = None
+        if source is not None and target is not None:
+            say(f"correctness: proof that the program text computes the {target_name}")
+            result = prove(source, task, target)
+            found["correctness"].append(proof_evidence(result, task, target, target_name))
         if rule is not None and task.reference is not None:
             say("correctness: symbolic check of the rule against the reference")
             found["correctness"].append(symbolic_check(rule, task, exhaustive_budget))
-        swept = sweep(program, task, references, exhaustive_budget, say)
+        if result is not None and result.status == "proved":
+            if rule is None:
+                proved = "program = reference"
+            elif found["correctness"][-1].method == "symbolic" and found["correctness"][-1].passed:
+                proved = "program = rule = reference"
+        if source is not None and rule is not None and task.reference is not None and not proved:
+            # the rule is not shown to be the reference: prove the text against the reference
+            say("correctness: proof that the program text computes the reference")
+            direct = prove(source, task, task.reference)
+            found["correctness"].append(proof_evidence(direct, task, task.reference, "reference"))
+            if direct.status == "proved":
+                proved = "program = reference"
+            if result is None or result.xs is None:
+                result = direct
+        remaining = dict(references)
+        if result is not None and result.xs is not None:
+            for kind, reference in references.items():
+                if kind == "fidelity" and not task.discrete:
+                    continue  # judged on the whole check set (relMSE), not on one sequence
+                evidence = replay(program, task, kind, reference, result.xs)
+                found[kind].append(evidence)
+                if not evidence.passed:
+                    del remaining[kind]  # a check stops at its first counterexample
+        swept = sweep(program, task, remaining, exhaustive_budget, say)
         complete = exhaustive_length(task, exhaustive_budget) == task.length
-        for kind, reference in references.items():
+        for kind, reference in remaining.items():
             if kind in swept:
                 found[kind].append(swept[kind])
                 if complete:
@@ -152,22 +189,46 @@ def verify(
                 found[kind].append(
                     property_check(program, task, kind, reference, property_examples, seed)
                 )
+    length = task.length
     correctness = (
-        make_check("correctness", found["correctness"])
+        make_check("correctness", found["correctness"], length, proved)
         if task.has_oracle
         else unchecked("correctness", NO_ORACLE.format(name=task.name), tuple(found["correctness"]))
     )
-    fidelity = make_check("fidelity", found["fidelity"]) if model is not None else None
+    fidelity = make_check("fidelity", found["fidelity"], length) if model is not None else None
     twin_check = None
     if twin is not None:
         evidence = [_with_twin_problem(e, references["twin"]) for e in found["twin"]]
-        twin_check = make_check("twin", evidence)
+        twin_check = make_check("twin", evidence, length)
     return VerificationReport(correctness, fidelity or unchecked("fidelity", NO_MODEL), twin_check)
 
 
 def load_program(path: str | Path) -> Callable[[Sequence[Any]], list[Any]]:
     """A program file's ``program``, imported and run in a child process (w2c.usercode)."""
     return load_functions(path)[0]
+
+
+def program_source(program: Any) -> str | None:
+    """The text of a loaded program file, if it is still the one the child process runs.
+
+    The proof reads this text; the runs call the child, which refuses a file whose sha256
+    changed since loading, so both see the same bytes or the proof is not attempted.
+    """
+    import hashlib
+
+    pinned = getattr(program, "file", None)
+    if pinned is None:
+        return None
+    try:
+        data = Path(pinned.path).read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(data).hexdigest() != pinned.sha256:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def load_functions(
