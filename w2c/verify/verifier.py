@@ -78,7 +78,7 @@ def model_reference(task: Task, model: DiscreteTransformer) -> Reference:
 
 
 def twin_reference(task: Task, twin: Callable[[np.ndarray], Any]) -> Reference:
-    """x[B, L, C] -> ``program_numpy``'s y[B, L], to hold against program().
+    """x[B, L, C] -> ``program_numpy``'s y[B, L] (y[B, L, K]), to hold against program().
 
     A twin that raises or returns the wrong shape yields NaN rows, so the check fails with a
     counterexample instead of stopping the verifier; ``problems`` keeps the first reason.
@@ -86,14 +86,15 @@ def twin_reference(task: Task, twin: Callable[[np.ndarray], Any]) -> Reference:
 
     def run(x: np.ndarray) -> np.ndarray:
         xs = x[..., 0].copy() if task.n_channels == 1 else x.copy()
+        shape = task.output_shape(*x.shape[:2])
         try:
             y = np.asarray(twin(xs), dtype=np.float64)
         except Exception as exc:  # the twin under test: any failure is a finding
             run.problems.append(f"program_numpy raised {type(exc).__name__}: {exc}"[:200])
-            return np.full(x.shape[:2], np.nan)
-        if y.shape != x.shape[:2]:
-            run.problems.append(f"program_numpy returned shape {y.shape} for {x.shape[:2]}")
-            return np.full(x.shape[:2], np.nan)
+            return np.full(shape, np.nan)
+        if y.shape != shape:
+            run.problems.append(f"program_numpy returned shape {y.shape} for {shape}")
+            return np.full(shape, np.nan)
         return y
 
     run.problems = []  # type: ignore[attr-defined]
