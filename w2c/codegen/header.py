@@ -73,14 +73,16 @@ def program_doc(ir: IR, round_feedback: bool = False) -> str:
             if round_feedback
             else "."
         )
-    returns = "the list of outputs y[0..T-1]"
+    returns = "the list of outputs y[0..T-1]; reads before the start of the sequence"
     if several:
-        returns = f"the list of output tuples ({', '.join(task.outputs)}), one per position"
+        returns = (
+            f"the list of output tuples ({', '.join(task.outputs)}), one per position;\n"
+            "    reads before the start of the sequence"
+        )
     return (
         f"The outputs of {task.name} for the input sequence xs.\n\n"
         f"    xs: {shape}, any length.\n"
-        f"    Returns {returns}; reads before the start of the sequence"
-        f" are 0.{feedback}"
+        f"    Returns {returns} are 0.{feedback}"
     )
 
 

@@ -62,7 +62,7 @@ def model_reference(task: Task, model: DiscreteTransformer) -> Reference:
 
     Works on a float64 copy, so verifying never changes the caller's model.
     """
-    expected = task.n_channels + (1 if task.feedback else 0)
+    expected = len(task.model_inputs)
     if model.config.n_inputs != expected:
         raise InputError(
             f"the model reads {model.config.n_inputs} inputs but task {task.name} gives {expected}"
