@@ -71,7 +71,7 @@ def every_op_ir() -> IR:
     nodes = [Node(name, op) for name, op in ops.items()]
     terms = tuple((name, float(i + 1) / 4) for i, name in enumerate(ops))
     nodes.append(Node("y", Output(terms, 0.5, 2.0)))
-    return IR(TaskInfo("every_op", ("x",), False, LENGTH, False), tuple(nodes), "y")
+    return IR(TaskInfo("every_op", ("x",), False, LENGTH, None), tuple(nodes), "y")
 
 
 def op_kinds_in(ir: IR) -> set[type]:

@@ -40,7 +40,7 @@ AVERAGE = Task(
     name="average_last2",
     inputs=(IntRange(0, 10),),
     oracle=average,
-    length=6,
+    length=4,
     output=Fractions(0, 9, 2),
     reference=(x_sym(0) + x_sym(1)) / 2,
 )
@@ -48,7 +48,7 @@ TWO = Task(
     name="sum_and_gap",
     inputs=(IntRange(0, 10),),
     oracle=sum_and_gap,
-    length=6,
+    length=4,
     outputs=("total", "gap"),
     reference=(x_sym(0) + x_sym(1), x_sym(0) - x_sym(1)),
 )
@@ -261,7 +261,7 @@ def test_bad_v2_task_records_are_one_line_exit_2(
 def test_task_with_other_outputs_does_not_match_the_checkpoint(tmp_path: Path) -> None:
     path = checkpoint.save(checkpoint_dict(pointer_model(TWO, [(0, 1)]), TWO), tmp_path / "m.pt")
     renamed = Task(
-        "sum_and_gap", TWO.inputs, sum_and_gap, length=6, outputs=("total", "difference")
+        "sum_and_gap", TWO.inputs, sum_and_gap, length=4, outputs=("total", "difference")
     )
     with pytest.raises(InputError, match="outputs is"):
         w2c.compile_model(path, task=renamed, verify=False)
@@ -269,7 +269,7 @@ def test_task_with_other_outputs_does_not_match_the_checkpoint(tmp_path: Path) -
         "sum_and_gap",
         TWO.inputs,
         sum_and_gap,
-        length=6,
+        length=4,
         outputs=TWO.outputs,
         output=Fractions(-9, 18, 2),
     )
@@ -290,8 +290,9 @@ def test_average_task_trains_compiles_and_verifies(tmp_path: Path) -> None:
     report = compiled.report
     assert report.verified and report.verification.correctness.passed, report.verification.lines()
     assert report.verification.correctness.strength in ("symbolic", "exhaustive")
-    xs = [3, 4, 9, 0, 7]
-    assert compiled.function(xs) == [1.5, 3.5, 6.5, 4.5, 3.5]  # (x[t] + x[t-1]) / 2 by hand
+    xs = [3, 4, 9, 0]
+    assert compiled.function(xs) == [1.5, 3.5, 6.5, 4.5]  # (x[t] + x[t-1]) / 2 by hand
+    assert compiled.function(xs + [7, 8]) == [1.5, 3.5, 6.5, 4.5, 3.5, 7.5]  # any length
 
 
 def test_two_output_task_round_trips_train_checkpoint_compile_verify(tmp_path: Path) -> None:
