@@ -18,8 +18,13 @@ whose output agreement is 1 is accepted (the one with the best head agreement, s
 ties); failing that, the best candidate whose head agreement reaches the threshold (default
 0.99). Two heads of a layer that stay unmatched are then tested jointly (their top candidates
 in pairs, replaced together), since a pair can split one job between them by content (one
-takes the larger of two values, the other the smaller). Otherwise a head stays unresolved and
-is reported.
+takes the larger of two values, the other the smaller). A head still unmatched is then told
+case by case on its finite domain: a decision list over one or two features it reads (its
+operands at t, t-1, t-2, each with few integer values) whose every cell one pattern, or a pad
+(0), explains exactly on the traces (e.g. ``x[t] if y[t-1] == 0 else 0``), accepted when the
+whole network is unchanged. The same exact decision list is preferred to a pattern accepted
+only by its output agreement (right where the head matters, not everywhere). Otherwise a head
+stays unresolved and is reported.
 """
 
 from __future__ import annotations
@@ -30,11 +35,14 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
+import sympy
 
+from w2c.compiler import cases
 from w2c.compiler.interpret import evaluate, evaluate_op, reproduces_outputs
 from w2c.compiler.ir import (
     IR,
     Attend,
+    Expr,
     FirstPosition,
     GatedShift,
     Node,
@@ -44,6 +52,7 @@ from w2c.compiler.ir import (
     Shift,
     WindowArgExtreme,
 )
+from w2c.compiler.kernels import shift
 from w2c.compiler.pipeline import Context, Options, Pass
 from w2c.contract import REAL_TRACE_TOLERANCE
 
@@ -67,9 +76,13 @@ def candidates(op: Attend, length: int, query_values: tuple[float, ...] | None) 
     yield PrevMatch(op.value, op.query, op.key)
 
 
+def matches(predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    """Where a prediction equals the head's output."""
+    return np.abs(predicted - actual) <= REAL_TRACE_TOLERANCE * np.maximum(1.0, np.abs(actual))
+
+
 def agreement(predicted: np.ndarray, actual: np.ndarray) -> float:
-    close = np.abs(predicted - actual) <= REAL_TRACE_TOLERANCE * np.maximum(1.0, np.abs(actual))
-    return float(np.mean(close))
+    return float(np.mean(matches(predicted, actual)))
 
 
 MIN_HEAD_AGREEMENT = 0.5  # below this a candidate is not worth re-evaluating the network for
@@ -173,6 +186,10 @@ def resolve_head(ir: IR, node: Node, op: Attend, context: Context, threshold: fl
         if score < MIN_HEAD_AGREEMENT:
             break
         if output_agreement(ir, {node.name: candidate}, context) == 1.0:
+            if score < 1.0:  # right only where it matters: an exact decision list says more
+                exact = resolve_by_cases(ir, node, op, context, threshold)
+                if exact is not node:
+                    return exact
             return _resolved(node, candidate, score, 1.0, context, threshold)
     best_score, best = candidates[0]
     if best_score >= threshold:
@@ -199,6 +216,62 @@ def resolve_pair(ir: IR, first: Node, second: Node, context: Context, threshold:
     return ir
 
 
+MAX_FEATURE_LAG = 2  # decision-list features: operands at t, t-1, t-2
+MAX_FEATURE_VALUES = 8  # ... each with at most this many (integer) values
+PAD = Expr(sympy.Integer(0), ())  # a head reading a pad copies 0
+
+
+def features(op: Attend, context: Context) -> list[tuple[tuple[str, int], np.ndarray]]:
+    """The reads a decision list may test: operands with few integer values, at small lags."""
+    found = []
+    for name in dict.fromkeys(op.operands()):
+        values = context.traces.values[name]
+        distinct = np.unique(np.round(values, 9))
+        if len(distinct) > MAX_FEATURE_VALUES or not np.all(distinct == np.round(distinct)):
+            continue
+        for lag in range(min(MAX_FEATURE_LAG, context.task.length - 1) + 1):
+            found.append(((name, lag), shift(values, lag)))
+    return found
+
+
+def decision_list(node: Node, op: Attend, context: Context) -> Op | None:
+    """The simplest exact decision list over one, else two, features (fewest outcomes, then
+    fewest cells), or None."""
+    values = context.traces.values
+    actual = values[node.name]
+    env = {name: values[name] for name in op.operands()}
+    plain = candidates(op, context.task.length, None)
+    outcomes: list[Op] = [PAD, *(c for c in plain if not isinstance(c, GatedShift))]
+    right = np.stack(
+        [np.ravel(np.abs(evaluate_op(c, env, {"_": actual}) - actual) <= 1e-9) for c in outcomes]
+    )
+    reads = features(op, context)
+    for size in (1, 2):
+        found = []
+        for order, chosen in enumerate(itertools.combinations(reads, size)):
+            cell_of, cell_values = cases.cells([v for _, v in chosen])
+            if len(cell_values) > cases.MAX_CELLS:
+                continue
+            choice = cases.cover(cases.explained(right, cell_of, len(cell_values)))
+            if choice is not None:
+                found.append(
+                    (len(set(choice)), len(cell_values), order, chosen, cell_values, choice)
+                )
+        if found:
+            _, _, _, chosen, cell_values, choice = min(found, key=lambda item: item[:3])
+            keys = tuple(key for key, _ in chosen)
+            return cases.assemble(keys, cell_values, choice, outcomes)
+    return None
+
+
+def resolve_by_cases(ir: IR, node: Node, op: Attend, context: Context, threshold: float) -> Node:
+    """An unmatched head as a decision list, when one reproduces the whole network."""
+    rule = decision_list(node, op, context)
+    if rule is None or output_agreement(ir, {node.name: rule}, context) != 1.0:
+        return node
+    return _resolved(node, rule, 1.0, 1.0, context, threshold, rule="cases")
+
+
 def resolve_heads(ir: IR, context: Context, threshold: float) -> IR:
     for node in ir.nodes:
         if isinstance(node.op, Attend):
@@ -209,6 +282,10 @@ def resolve_heads(ir: IR, context: Context, threshold: float) -> IR:
         a, b = current[first.name], current[second.name]
         if isinstance(a.op, Attend) and isinstance(b.op, Attend) and a.op.layer == b.op.layer:
             ir = resolve_pair(ir, a, b, context, threshold)
+    for node in ir.unresolved():
+        if isinstance(node.op, Attend):
+            resolved = resolve_by_cases(ir, node, node.op, context, threshold)
+            ir = ir.with_nodes(resolved if n.name == node.name else n for n in ir.nodes)
     return ir
 
 

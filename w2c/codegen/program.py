@@ -52,6 +52,7 @@ class ProgramBuilder:
         self.bound: set[str] = set()
         self.imports: set[str] = set()
         self.pending: list[cst.BaseStatement] = []
+        self.delayed: list[str] = []  # delayed inputs kept as lists of their own (``sequence``)
         self.outputs: dict[str, Output] = {}
         for output in ir.outputs:
             op = ir.node(output).op
@@ -93,6 +94,19 @@ class ProgramBuilder:
         if isinstance(op, Input):
             return op.channel, op.lag
         return node_name, 0
+
+    def sequence(self, node_name: str) -> str:
+        """A list whose item j is the node's value at position j (j <= t).
+
+        A delayed input (y[t-1] fed back) has no such list of its own, so the program keeps
+        one, appended at the top of each step (rounded like every read of the fed-back output).
+        """
+        op = self.ir.node(node_name).op
+        if isinstance(op, Input) and op.lag:
+            if node_name not in self.delayed:
+                self.delayed.append(node_name)
+            return node_name
+        return self.history(node_name)[0]
 
     def bind(self, node_name: str) -> str:
         """The variable holding the node's value at t (an input is bound to it first)."""
@@ -156,7 +170,14 @@ class ProgramBuilder:
         for output, op in self.outputs.items():
             result = op.emit(output, self)
             body.append(line(cst.Expr(method(output, "append", result))))
-        return body
+        delayed = [self.delayed_step(node_name) for node_name in self.delayed]
+        return delayed + body
+
+    def delayed_step(self, node_name: str) -> cst.BaseStatement:
+        """``y_prev.append(round(y[t - 1]) if t >= 1 else 0)``: a delayed input's list."""
+        op = self.ir.node(node_name).op
+        assert isinstance(op, Input)
+        return line(cst.Expr(method(node_name, "append", self.read(op.channel, op.lag))))
 
     def program(self, doc: str) -> cst.FunctionDef:
         body: list[cst.BaseStatement] = [docstring(doc)]
@@ -173,15 +194,15 @@ class ProgramBuilder:
                     cst.CompFor(target=name("v"), iter=name("xs")),
                 )
                 body.append(assign(channel, comp))
-        for output in self.outputs:
-            body.append(assign(output, cst.List([])))
-        for node in self.kept:
-            body.append(assign(node.name, cst.List([])))
         loop = cst.For(
             target=name("t"),
             iter=call(name("range"), call(name("len"), name(channels[0]))),
             body=cst.IndentedBlock(self.loop_body()),
         )
+        for output in self.outputs:
+            body.append(assign(output, cst.List([])))
+        for list_name in [node.name for node in self.kept] + self.delayed:
+            body.append(assign(list_name, cst.List([])))
         body.extend([loop, line(cst.Return(self.result()))])
         return cst.FunctionDef(
             name=name("program"),

@@ -36,7 +36,10 @@ def _window_pick(values, keys, t, z, delta, largest, last):
 
 
 def _fallback_attend(params, queries, keys, values, t):
-    """FALLBACK: an unresolved head's exact hardened computation (arg-max attention)."""
+    """FALLBACK: an unresolved head's exact hardened computation (arg-max attention).
+
+    Scores every pad (pad zero slots before position 0) and every position up to t.
+    """
     import numpy as np
 
     bins, limit, pad = params["bins"], params["range"], params["pad"]
@@ -50,7 +53,7 @@ def _fallback_attend(params, queries, keys, values, t):
     k_weight, k_bias = np.array(params["k_weight"]), np.array(params["k_bias"])
     scale = np.sqrt(len(params["q_bias"]))
     best_score, best_value = None, 0.0
-    for j in range(t - pad, t + 1):
+    for j in range(-pad, t + 1):
         key = keys[j] if j >= 0 else 0.0
         score = float(q @ (k_weight @ encode(key) + k_bias)) / scale
         score += params["rel_bias"][t - j]

@@ -190,10 +190,8 @@ class Attend(Op):
             raise ValueError(f"unresolved head {node} carries no weights to embed")
         helper = b.use_helper("_fallback_attend")
         constant = b.add_constant(f"_PARAMS_{node}", head_params(self.weights))
-        histories = [b.history(a) for a in (self.query, self.key, self.value)]
-        if any(lag for _, lag in histories):
-            raise ValueError("fallback heads over delayed inputs are not emitted yet")
-        return call(helper, constant, *(name(seq) for seq, _ in histories), name("t"))
+        sequences = [b.sequence(a) for a in (self.query, self.key, self.value)]
+        return call(helper, constant, *(name(seq) for seq in sequences), name("t"))
 
 
 @dataclass(frozen=True)
@@ -257,14 +255,10 @@ class WindowArgExtreme(Op):
 
     def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
         helper = b.use_helper("_window_pick")
-        values, vlag = b.history(self.value)
-        keys, klag = b.history(self.key)
-        if vlag or klag:
-            raise ValueError("windowed heads over delayed inputs are not emitted yet")
         return call(
             helper,
-            name(values),
-            name(keys),
+            name(b.sequence(self.value)),
+            name(b.sequence(self.key)),
             name("t"),
             integer(self.z),
             integer(self.delta),
@@ -304,7 +298,8 @@ class GatedShift(Op):
     def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
         seq, lag = b.history(self.src)
         options = cst.Tuple([cst.Element(float_list(np.array(v))) for v in self.values])
-        test = cst.Comparison(b.value_at_t(self.query), [cst.ComparisonTarget(cst.In(), options)])
+        query = _parenthesised(b.value_at_t(self.query))
+        test = cst.Comparison(query, [cst.ComparisonTarget(cst.In(), options)])
         read = _parenthesised(b.read(seq, lag + self.k))
         return cst.IfExp(test=test, body=read, orelse=integer(0))
 
@@ -347,10 +342,133 @@ class QueryGated(Op):
 
     def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
         target = float_list(np.array(self.values[1]))
-        test = cst.Comparison(b.value_at_t(self.query), [cst.ComparisonTarget(cst.Equal(), target)])
+        query = _parenthesised(b.value_at_t(self.query))
+        test = cst.Comparison(query, [cst.ComparisonTarget(cst.Equal(), target)])
         high = _parenthesised(self.high.emit(node, b))
         low = _parenthesised(self.low.emit(node, b))
         return cst.IfExp(test=test, body=high, orelse=low)
+
+
+Cell = tuple[float, ...]  # one value per feature of a DecisionList
+
+
+def _number(value: float) -> cst.BaseExpression:
+    """An integral value as an integer literal (``0``, not ``0.0``), else its exact float."""
+    if value == int(value):
+        literal = integer(abs(int(value)))
+        return cst.UnaryOperation(cst.Minus(), literal) if value < 0 else literal
+    return float_list(np.array(value))
+
+
+def _shown(value: float) -> str:
+    return f"{value:g}"
+
+
+@dataclass(frozen=True)
+class DecisionList(Op):
+    """A node told case by case from a few features it reads on a finite domain.
+
+    ``features`` are reads node[t - lag] (0 before the start). Each case lists the cells (one
+    value per feature) where its op gives the node; every other cell, seen or not, takes
+    ``default``. A head no single pattern explains, e.g. ``x[t] if y[t-1] == 0 else 0``
+    (passes/attention_patterns.py), and a sub-MLP symbolic regression cannot fit, as a table of
+    constants over its operands' values (passes/mlp_symbolic.py), are described this way.
+    """
+
+    features: tuple[tuple[str, int], ...]
+    cases: tuple[tuple[tuple[Cell, ...], Op], ...]
+    default: Op
+
+    def operands(self) -> tuple[str, ...]:
+        names = [n for n, _ in self.features]
+        for _, op in self.cases:
+            names.extend(op.operands())
+        return tuple(dict.fromkeys([*names, *self.default.operands()]))
+
+    def _feature_names(self) -> list[str]:
+        return [f"{n}[t]" if lag == 0 else f"{n}[t-{lag}]" for n, lag in self.features]
+
+    def _cells_text(self, cells: tuple[Cell, ...]) -> str:
+        names = self._feature_names()
+        if len(names) == 1:
+            shown = ", ".join(_shown(c[0]) for c in cells)
+            return f"{names[0]} == {shown}" if len(cells) == 1 else f"{names[0]} in {{{shown}}}"
+        tuples = ", ".join("(" + ", ".join(_shown(v) for v in c) + ")" for c in cells)
+        if len(cells) == 1:
+            return f"({', '.join(names)}) == {tuples}"
+        return f"({', '.join(names)}) in {{{tuples}}}"
+
+    def describe(self) -> str:
+        parts = [f"if {self._cells_text(cells)}: {op.describe()}" for cells, op in self.cases]
+        return "; ".join([*parts, f"else: {self.default.describe()}"])
+
+    def feature_values(self, env: Env) -> list[np.ndarray]:
+        """Each feature's values [B, T], rounded as cells are (to 9 decimals)."""
+        return [np.round(kernels.shift(env[n], lag), 9) for n, lag in self.features]
+
+    def evaluate(self, env: Env, inputs: Env) -> np.ndarray:
+        features = self.feature_values(env)
+        out = self.default.evaluate(env, inputs)
+        for cells, op in reversed(self.cases):  # the first case whose cells hold wins
+            inside = np.zeros(out.shape, dtype=bool)
+            for cell in cells:
+                hit = np.ones(out.shape, dtype=bool)
+                for values, value in zip(features, cell, strict=True):
+                    hit &= values == round(value, 9)
+                inside |= hit
+            out = np.where(inside, op.evaluate(env, inputs), out)
+        return out
+
+    def inline(self, exprs: Exprs, ir: IR) -> sympy.Expr | None:
+        """Over bit features only: each cell's indicator as a product of bit gates."""
+        gates = []
+        for node_name, lag in self.features:
+            expr = exprs[node_name]
+            bits = algebra.bit_gate(expr, (1.0,), ir.node(node_name).domain)
+            if bits is None or not algebra.pure(expr):
+                return None
+            if lag and not algebra.vanishes_at_zero(expr):
+                return None
+            gates.append(algebra.shift_lags(expr, lag) if lag else expr)
+        default = self.default.inline(exprs, ir)
+        parts = [op.inline(exprs, ir) for _, op in self.cases]
+        if default is None or any(part is None for part in parts):
+            return None
+        total, covered = sympy.Integer(0), sympy.Integer(0)
+        for (cells, _), part in zip(self.cases, parts, strict=True):
+            indicator = sympy.Add(*[self._indicator(gates, cell) for cell in cells])
+            total, covered = total + indicator * part, covered + indicator
+        return total + (1 - covered) * default
+
+    @staticmethod
+    def _indicator(gates: list[sympy.Expr], cell: Cell) -> sympy.Expr:
+        return sympy.Mul(*[g if v == 1 else 1 - g for g, v in zip(gates, cell, strict=True)])
+
+    def _read(self, node_name: str, lag: int, b: ProgramBuilder) -> cst.BaseExpression:
+        if lag == 0:
+            return name(b.bind(node_name))
+        seq, extra = b.history(node_name)
+        return _parenthesised(b.read(seq, extra + lag))
+
+    def _test(self, cells: tuple[Cell, ...], b: ProgramBuilder) -> cst.BaseExpression:
+        subjects = [self._read(n, lag, b) for n, lag in self.features]
+        if len(subjects) == 1:
+            subject: cst.BaseExpression = subjects[0]
+            options = [_number(c[0]) for c in cells]
+        else:
+            subject = cst.Tuple([cst.Element(r) for r in subjects])
+            options = [cst.Tuple([cst.Element(_number(v)) for v in c]) for c in cells]
+        if len(options) == 1:
+            return cst.Comparison(subject, [cst.ComparisonTarget(cst.Equal(), options[0])])
+        choices = cst.Tuple([cst.Element(o) for o in options])
+        return cst.Comparison(subject, [cst.ComparisonTarget(cst.In(), choices)])
+
+    def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
+        result = _parenthesised(self.default.emit(node, b))
+        for cells, op in reversed(self.cases):
+            body = _parenthesised(op.emit(node, b))
+            result = cst.IfExp(test=self._test(cells, b), body=body, orelse=result)
+        return result
 
 
 @dataclass(frozen=True)
@@ -372,7 +490,7 @@ class FirstPosition(Op):
 
     def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
         seq, lag = b.history(self.value)
-        return b.read(seq, lag) if lag else index(seq, integer(0))
+        return integer(0) if lag else index(seq, integer(0))  # a delayed input reads a pad
 
 
 @dataclass(frozen=True)
@@ -396,8 +514,7 @@ class PrevMatch(Op):
 
     def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
         helper = b.use_helper("_prev_match")
-        values, _ = b.history(self.value)
-        keys, _ = b.history(self.key)
+        values, keys = b.sequence(self.value), b.sequence(self.key)
         return call(helper, name(values), name(keys), b.value_at_t(self.query), name("t"))
 
 
