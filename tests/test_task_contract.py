@@ -345,3 +345,28 @@ def test_verification_checks_every_output_channel() -> None:
     numbers = verify(_two_outputs(shape="number"), TWO, **small)
     assert not numbers.correctness.passed
     assert "not a 2-tuple" in numbers.correctness.evidence[0].counterexample["error"]
+
+
+def test_fed_back_outputs_are_read_on_the_grid_when_the_rule_is_not_exact() -> None:
+    """A program whose rule has an inexact constant reads y[t-1] as round(y[t-1] * d) / d."""
+    from types import SimpleNamespace
+
+    import sympy
+
+    from w2c.codegen.program import render
+    from w2c.compiler.ir import IR, Input, Node, Output, TaskInfo
+
+    rule = x_sym(0) / 2 + sympy.Float(0.5000001) * y_sym(1)
+    nodes = (
+        Node("x", Input("x", 0)),
+        Node("y_prev", Input("y", 1)),
+        Node("y", Output((), 0.0, 1.0, rule=rule)),
+    )
+    ir = IR(TaskInfo("halves", ("x",), True, 4, 2), nodes, "y")
+    source = render(ir, SimpleNamespace(model_hash="", pipeline=("hand",)))
+    assert "round(y[t - 1] * 2) / 2" in source and "nearest 1/2" in source
+    namespace: dict = {}
+    exec(source, namespace)
+    # by hand: y0 = 1/2; y1 = 1/2 + 0.5000001 * 1/2; y2 = 1/2 + 0.5000001 * round(1.50000010) / 2
+    got = namespace["program"]([1, 1, 1])
+    assert got == [0.5, 0.5 + 0.5000001 * 0.5, 0.5 + 0.5000001 * 1.0]

@@ -118,10 +118,11 @@ def render_text(summary: dict[str, Any]) -> str:
             )
     if not summary["mlps"]:
         lines.append("  (none)")
-    terms = " + ".join(f"{t['weight']:.4g}*{t['name']}" for t in summary["output"]["terms"])
-    lines.append(
-        f"output  {summary['output']['scale']:g} * ({terms} + {summary['output']['bias']:.4g})"
-    )
+    heads = summary.get("outputs") or [dict(summary["output"], name="y")]
+    for head in heads:  # one line per output head; a task with one output is "output"
+        terms = " + ".join(f"{t['weight']:.4g}*{t['name']}" for t in head["terms"])
+        label = "output " if len(heads) == 1 else f"output {head['name']}:"
+        lines.append(f"{label} {head['scale']:g} * ({terms} + {head['bias']:.4g})")
     if summary.get("plots"):
         lines.append(f"plots   {', '.join(summary['plots'])}")
     return "\n".join(lines)
