@@ -38,7 +38,7 @@ import numpy as np
 import sympy
 
 from w2c.compiler import cases
-from w2c.compiler.interpret import evaluate, evaluate_op, reproduces_model
+from w2c.compiler.interpret import evaluate, evaluate_op, reproduces_outputs
 from w2c.compiler.ir import (
     IR,
     Attend,
@@ -96,11 +96,11 @@ def output_agreement(ir: IR, replacements: dict[str, Op], context: Context) -> f
         replace(n, op=replacements[n.name]) if n.name in replacements else n for n in ir.nodes
     )
     try:
-        values = evaluate(replaced, traces.inputs)["y"]
+        env = evaluate(replaced, traces.inputs)
     except (TypeError, ValueError):  # something downstream cannot be evaluated
         return 0.0
-    ok, score = reproduces_model(values, traces, context.task.discrete)
-    return score if context.task.discrete and not np.isnan(score) else float(ok)
+    ok, score = reproduces_outputs(env, ir, traces)
+    return score if ir.task.grid is not None and not np.isnan(score) else float(ok)
 
 
 def ranked(node: Node, op: Attend, context: Context) -> list[tuple[float, Op]]:

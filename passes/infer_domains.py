@@ -1,7 +1,7 @@
 """infer_domains: the value set or interval of every node.
 
 Inputs get exact domains from the task (an integer range, bits, a real interval; the feedback
-input y[t-1] from the task's declared output domain when there is one). Every other node gets
+inputs y[t-1] from the task's declared output domain when there is one). Every other node gets
 the set of values it took in the traces (a finite set when at most 256 distinct values occur,
 else an interval), marked as observed rather than exact. Reads before the start add 0.
 """
@@ -15,7 +15,7 @@ import numpy as np
 
 from w2c.compiler.ir import IR, DomainInfo, Input, Node
 from w2c.compiler.pipeline import Context, Pass
-from w2c.tasks import IntRange
+from w2c.tasks import Fractions, IntRange
 
 MAX_VALUES = 256
 
@@ -31,15 +31,19 @@ def observed(values: np.ndarray) -> DomainInfo:
 
 def _input_domain(node: Node, op: Input, context: Context) -> DomainInfo:
     task = context.task
-    domain = task.output if op.channel == "y" else task.inputs[task.channels.index(op.channel)]
+    if op.channel in task.outputs:
+        domain = task.output
+    else:
+        domain = task.inputs[task.channels.index(op.channel)]
     if domain is None:
         return observed(context.traces.values[node.name])
     lo, hi = domain.bounds
     if op.lag > 0:  # reads before the start are 0
         lo, hi = min(lo, 0.0), max(hi, 0.0)
-    if isinstance(domain, IntRange) and domain.size <= MAX_VALUES:
+    if isinstance(domain, (IntRange, Fractions)) and domain.size <= MAX_VALUES:
         values = set(domain.values().tolist()) | ({0.0} if op.lag > 0 else set())
-        return DomainInfo(tuple(sorted(values)), lo, hi, True, exact=True)
+        integer = isinstance(domain, IntRange)
+        return DomainInfo(tuple(sorted(values)), lo, hi, integer, exact=True)
     return DomainInfo(None, lo, hi, isinstance(domain, IntRange), exact=True)
 
 

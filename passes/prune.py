@@ -1,8 +1,9 @@
 """prune: drop output terms too small to matter, merge duplicate nodes, remove dead nodes.
 
 An output term is dropped when its largest contribution over the traces is below epsilon
-(1e-4 of the output's magnitude for integer tasks, where rounding absorbs it;
-``REAL_TRACE_TOLERANCE`` of w2c/contract.py for real tasks). Two nodes with the same resolved
+(1e-4 of the output's magnitude over its grid spacing for tasks with an output grid, where
+rounding to the grid absorbs it; ``REAL_TRACE_TOLERANCE`` of w2c/contract.py for real outputs),
+for each output node on its own. Two nodes with the same resolved
 op over the same operands (e.g. two offset-1 heads) are merged and their output weights added.
 Nodes the output no longer reads are removed.
 """
@@ -19,9 +20,11 @@ from w2c.compiler.pipeline import Context, Pass
 from w2c.contract import REAL_TRACE_TOLERANCE
 
 
-def epsilon(context: Context) -> float:
-    scale = max(1.0, float(np.max(np.abs(context.traces.values["y"]))))
-    return (1e-4 if context.task.discrete else REAL_TRACE_TOLERANCE) * scale
+def epsilon(context: Context, output: str = "y") -> float:
+    """The smallest contribution an output term must reach to stay in ``output``."""
+    scale = max(1.0, float(np.max(np.abs(context.traces.values[output]))))
+    grid = context.task.output_grid
+    return (REAL_TRACE_TOLERANCE if grid is None else 1e-4 / grid) * scale
 
 
 def _rename(op, mapping: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -58,16 +61,18 @@ def merge_duplicates(ir: IR) -> tuple[IR, dict[str, str]]:
 
 
 def drop_small_terms(ir: IR, context: Context) -> IR:
-    out = ir.node(ir.output)
-    assert isinstance(out.op, Output)
-    limit = epsilon(context)
-    values = context.traces.values
-    kept, dropped = [], []
-    for name, weight in out.op.terms:
-        contribution = abs(weight) * out.op.scale * float(np.max(np.abs(values[name])))
-        (kept if contribution >= limit else dropped).append((name, weight))
-    evidence = dict(out.evidence, pruned_terms=[n for n, _ in dropped], prune_epsilon=limit)
-    return ir.replace_node(ir.output, op=replace(out.op, terms=tuple(kept)), evidence=evidence)
+    for output in ir.outputs:
+        out = ir.node(output)
+        assert isinstance(out.op, Output)
+        limit = epsilon(context, output)
+        values = context.traces.values
+        kept, dropped = [], []
+        for name, weight in out.op.terms:
+            contribution = abs(weight) * out.op.scale * float(np.max(np.abs(values[name])))
+            (kept if contribution >= limit else dropped).append((name, weight))
+        evidence = dict(out.evidence, pruned_terms=[n for n, _ in dropped], prune_epsilon=limit)
+        ir = ir.replace_node(output, op=replace(out.op, terms=tuple(kept)), evidence=evidence)
+    return ir
 
 
 def remove_dead(ir: IR) -> IR:

@@ -1,5 +1,7 @@
 """simplify: inline the graph into one update rule y[t] = f(x[t-k], y[t-k]) with exact constants.
 
+Each output node gets its own rule (a task with several outputs has one rule per output).
+
 1. Inline: every resolved node becomes an expression over the task's symbols (``x[t-1]``,
    ``y[t-1]``...): inputs are symbols, Exprs substitute, a fixed offset shifts every lag, a
    windowed max/min of a value over the last z positions becomes Max/Min of z shifted copies.
@@ -8,14 +10,15 @@
 2. Canonicalise: max/min as relu (``Max(0, e)``) of primitive linear arguments, so the scales a
    network spreads across a relu and its read-out multiply together.
 3. Rationalise, under the one rule of w2c.exactness (docs/compiler.md, "Exact constants"): on
-   an integer task, every float becomes the nearest fraction with denominator <= 12 within a
-   snapping tolerance (coarse denominators first, each with a tight then looser tolerance),
-   accepted only when the rule then gives an integer equal to the model's rounded output at
+   a task with an output grid (integers, or multiples of 1/d), every float becomes the nearest
+   fraction with denominator <= 12 within a snapping tolerance (coarse denominators first, each
+   with a tight then looser tolerance),
+   accepted only when the rule then lands on the grid, equal to the model's rounded output, at
    every traced position (the traces then pin it down exactly). On any task, every float that
    passes the description-length rule (judged on its value alone) becomes its fraction.
    Domain facts apply (bits: x**2 = x, and a rule over bits only becomes its multilinear
    polynomial when that is shorter). A candidate must reproduce the hardened model on every
-   traced position (integer tasks: identical after rounding; real tasks: relMSE <= 1e-9). The
+   traced position (tasks with a grid: identical on it; real outputs: relMSE <= 1e-9). The
    first one with only exact constants wins; failing that, the description-length one with its
    undescribed floats left in (the rule is then reported inexact); failing that, the unrounded
    rule.
@@ -61,8 +64,8 @@ SMALL, DESCRIBED, FLOATS = "small denominator", "description length", "floats"
 # --------------------------------------------------------------------------------------------
 
 
-def inline(ir: IR) -> tuple[sympy.Expr, set[str]]:
-    """The output as an expression; the names of nodes that stay (opaque) in it."""
+def inline(ir: IR, output: str = "y") -> tuple[sympy.Expr, set[str]]:
+    """The output node ``output`` as an expression; the names of nodes that stay (opaque) in it."""
     exprs: dict[str, sympy.Expr] = {}
     opaque: set[str] = set()
     for node in ir.nodes:
@@ -71,7 +74,7 @@ def inline(ir: IR) -> tuple[sympy.Expr, set[str]]:
             opaque.add(node.name)
             value = sym(node.name)
         exprs[node.name] = value
-    return exprs[ir.output], opaque
+    return exprs[output], opaque
 
 
 def bit_symbols(ir: IR, context: Context) -> set[sympy.Symbol]:
@@ -82,7 +85,7 @@ def bit_symbols(ir: IR, context: Context) -> set[sympy.Symbol]:
         if domain.discrete and domain.bounds == (0.0, 1.0):
             bits.update(x_sym(lag, channel) for lag in range(task.length))
     if task.output is not None and task.output.discrete and task.output.bounds == (0.0, 1.0):
-        bits.update(y_sym(lag) for lag in range(1, task.length))
+        bits.update(y_sym(lag, o) for o in task.outputs for lag in range(1, task.length))
     del ir
     return bits
 
@@ -98,10 +101,10 @@ def evaluate_on_traces(expr: sympy.Expr, context: Context) -> np.ndarray:
     return evaluate_rule(expr, traces.inputs, traces.values)
 
 
-def reproduces_model(expr: sympy.Expr, context: Context) -> tuple[bool, float]:
-    """Does ``expr`` give the hardened model's outputs on every traced position?"""
+def reproduces_model(expr: sympy.Expr, context: Context, output: str = "y") -> tuple[bool, float]:
+    """Does ``expr`` give the hardened model's values of ``output`` on every traced position?"""
     values = evaluate_on_traces(expr, context)
-    return _reproduces(values, context.traces, context.task.discrete)
+    return _reproduces(values, context.traces, context.task.output_grid, output)
 
 
 def snaps(discrete: bool) -> list[tuple[str, Callable[[sympy.Expr], sympy.Expr], str]]:
@@ -137,11 +140,13 @@ def candidates(
 
 
 def integer_valued(expr: sympy.Expr, context: Context) -> bool:
-    """A rule over the task's symbols only that gives an integer at every traced position."""
+    """A rule over the task's symbols only that lands on the task's output grid (integers, or
+    multiples of 1/d) at every traced position."""
     if not pure(expr):
         return False
     values = evaluate_on_traces(expr, context)
-    return bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
+    grid = context.task.output_grid or 1
+    return bool(np.all(np.isfinite(values)) and np.all(values * grid == np.round(values * grid)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,22 +160,22 @@ def keep_nodes(ir: IR, opaque: set[str]) -> list[Node]:
         if node.name in needed:
             needed.update(node.op.operands())
     return [
-        n for n in ir.nodes if n.name in needed or isinstance(n.op, Input) or n.name == ir.output
+        n for n in ir.nodes if n.name in needed or isinstance(n.op, Input) or n.name in ir.outputs
     ]
 
 
-def simplify(ir: IR, context: Context) -> IR:
-    output = ir.node(ir.output)
+def simplify_output(ir: IR, output: Node, context: Context) -> tuple[Node, set[str]]:
+    """The output node with its rule set, and the nodes that stay opaque in that rule."""
     assert isinstance(output.op, Output)
-    raw, opaque = inline(ir)
+    raw, opaque = inline(ir, output.name)
     bits = bit_symbols(ir, context)
     canonical = canonical_form(raw, bits)
     chosen: tuple[str, sympy.Expr, float] | None = None
     inexact: tuple[str, sympy.Expr, float] | None = None  # reproduces, but floats are left
     checked: dict[sympy.Expr, tuple[bool, float]] = {}  # the same rule comes up more than once
-    for level, candidate, kind in candidates(canonical, bits, context.task.discrete):
+    for level, candidate, kind in candidates(canonical, bits, context.task.output_grid is not None):
         if candidate not in checked:
-            checked[candidate] = reproduces_model(candidate, context)
+            checked[candidate] = reproduces_model(candidate, context, output.name)
         ok, score = checked[candidate]
         if kind == SMALL:  # exact only where the traces pin every output down exactly
             if ok and exact_constants(candidate) and integer_valued(candidate, context):
@@ -184,7 +189,7 @@ def simplify(ir: IR, context: Context) -> IR:
             inexact = (level, candidate, score)
     chosen = chosen or inexact
     if chosen is None:
-        score = reproduces_model(canonical, context)[1]
+        score = reproduces_model(canonical, context, output.name)[1]
         chosen = ("unrounded (does not reproduce the model)", canonical, score)
     level, rule, score = chosen
     evidence = dict(output.evidence)
@@ -197,9 +202,18 @@ def simplify(ir: IR, context: Context) -> IR:
         opaque_nodes=sorted(opaque),
         unrounded_rule=str(raw),
     )
-    nodes = keep_nodes(ir, opaque)
-    new_output = Node(output.name, replace(output.op, terms=(), rule=rule), output.domain, evidence)
-    return ir.with_nodes(new_output if n.name == ir.output else n for n in nodes)
+    return Node(
+        output.name, replace(output.op, terms=(), rule=rule), output.domain, evidence
+    ), opaque
+
+
+def simplify(ir: IR, context: Context) -> IR:
+    outputs: dict[str, Node] = {}
+    opaque: set[str] = set()
+    for name in ir.outputs:
+        outputs[name], kept = simplify_output(ir, ir.node(name), context)
+        opaque |= kept
+    return ir.with_nodes(outputs.get(n.name, n) for n in keep_nodes(ir, opaque))
 
 
 @dataclass(frozen=True)

@@ -950,7 +950,7 @@ ODD_NAMES = (
 )
 FORMATS = (
     "w2c.discrete-transformer/0",
-    "w2c.discrete-transformer/2",
+    "w2c.discrete-transformer/3",
     "w2c.discrete-transformer/999999999999999999999999",
     "w2c.discrete-transformer/1.0",
     "w2c.discrete-transformer/-1",

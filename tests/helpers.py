@@ -43,13 +43,14 @@ def training_record() -> dict[str, Any]:
 
 
 def config_for(task: Task, heads: int = 1, mlps: int = 0, layers: int = 1) -> ModelConfig:
-    names = tuple(task.channels) + (("y_prev",) if task.feedback else ())
+    names = task.model_inputs
     return ModelConfig(
         input_names=names,
         input_scales=tuple(1.0 for _ in names),
         output_scale=1.0,
         length=task.length,
         layers=tuple(LayerSpec(heads, mlps) for _ in range(layers)),
+        outputs=task.n_outputs,
     )
 
 

@@ -50,7 +50,7 @@ def ir_with(mlp: SubMLP, square: bool) -> IR:
     if square:
         nodes.append(Node("sq", Expr(sym("x") ** 2, ("x",))))
     nodes += [Node("m", mlp), Node("y", Output((("m", 1.0),), 0.0, 1.0))]
-    return IR(TaskInfo("table", ("x",), False, LENGTH, True), tuple(nodes), "y")
+    return IR(TaskInfo("table", ("x",), False, LENGTH, 1), tuple(nodes), "y")
 
 
 def resolved(ir: IR, size: int) -> tuple[IR, np.ndarray]:

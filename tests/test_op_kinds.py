@@ -77,7 +77,7 @@ def every_op_ir() -> IR:
     nodes = [Node(name, op) for name, op in ops.items()]
     terms = tuple((name, float(i + 1) / 4) for i, name in enumerate(ops))
     nodes.append(Node("y", Output(terms, 0.5, 2.0)))
-    return IR(TaskInfo("every_op", ("x",), False, LENGTH, False), tuple(nodes), "y")
+    return IR(TaskInfo("every_op", ("x",), False, LENGTH, None), tuple(nodes), "y")
 
 
 def op_kinds_in(ir: IR) -> set[type]:
@@ -181,7 +181,7 @@ def feedback_ir(head: Op) -> IR:
         Node("h", head),
         Node("y", Output((("h", 0.5), ("x", 1.0), ("y_prev", 0.25)), 0.25, 1.0)),
     )
-    return IR(TaskInfo("heads", ("x",), True, LENGTH, True), nodes, "y")
+    return IR(TaskInfo("heads", ("x",), True, LENGTH, 1), nodes, "y")
 
 
 def closed_loop(ir: IR, xs: np.ndarray) -> np.ndarray:

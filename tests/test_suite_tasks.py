@@ -64,8 +64,9 @@ def test_the_mips_table_has_62_tasks_in_three_kinds() -> None:
     assert len(MIPS) == 62 and len({e.name for e in MIPS}) == 62
     kinds = {s: {e.name for e in MIPS if e.status == s} for s in {e.status for e in MIPS}}
     assert kinds[catalogue.UNREACHABLE] == NO_HIDDEN_STATE
-    assert kinds[catalogue.NEEDS_V2] == {"newton_magnetic"}
-    assert len(kinds[catalogue.READY]) == 52
+    assert catalogue.NEEDS_V2 not in kinds  # newton_magnetic runs on the task contract v2
+    assert "newton_magnetic" in kinds[catalogue.READY]
+    assert len(kinds[catalogue.READY]) == 53
 
 
 def test_unreachable_tasks_are_listed_with_reasons_and_still_defined() -> None:
@@ -86,9 +87,11 @@ def test_own_table_has_at_least_15_contract_v1_tasks() -> None:
 def test_contract_v2_tasks_are_pending_records_not_crashes() -> None:
     v2 = catalogue.load(catalogue.V2_FILE)
     assert set(v2.TASKS) == {"newton_magnetic", *v2.OWN} and len(v2.OWN) >= 3
-    if not v2.CONTRACT_V2:  # today: every one waits, with its reason
+    if not v2.CONTRACT_V2:  # a w2c without contract v2: every one waits, with its reason
         assert set(PENDING) == set(v2.TASKS)
         assert {p.reason for p in PENDING.values()} == {v2.TWO_OUTPUTS, v2.FRACTIONAL}
+    else:  # this w2c: every one is a Task (a refused declaration would be a pending record)
+        assert not PENDING and set(v2.TASKS) <= set(TASKS)
     for name, pending in PENDING.items():
         assert ROWS[name].status == catalogue.NEEDS_V2 and pending.reason, name
 
@@ -98,8 +101,13 @@ def test_task_files_load_through_w2cs_own_loader() -> None:
     assert bits.feedback and bits.channels == ("a", "b") and bits.source_sha256
     x = np.array([[[1, 1], [1, 0], [0, 0]]], dtype=float)  # 3 + 1, least significant first
     assert bits.run_oracle(x).tolist() == [[0.0, 0.0, 1.0]]
-    with pytest.raises(InputError, match="NeedsContractV2, not a w2c.Task"):
-        load_task(f"{catalogue.V2_FILE}:newton_magnetic")
+    magnetic = load_task(f"{catalogue.V2_FILE}:newton_magnetic")
+    assert magnetic.outputs == ("px", "py") and magnetic.feedback
+    average = load_task(f"{catalogue.V2_FILE}:average_last2")
+    assert average.output_grid == 2
+    assert average.run_oracle(np.array([[[3.0], [4.0]]])).tolist() == [[1.5, 3.5]]
+    with pytest.raises(InputError, match="is a int, not a w2c.Task"):
+        load_task(f"{catalogue.V2_FILE}:LENGTH")
 
 
 # --------------------------------------------------------------------------------------------
@@ -111,16 +119,19 @@ def test_task_files_load_through_w2cs_own_loader() -> None:
 def test_oracle_shape_and_reference(name: str) -> None:
     task = TASKS[name]
     x = task.sample(np.random.default_rng(7), 400)
-    y = task.run_oracle(x)  # raises on a wrong shape or non-finite values
-    assert y.shape == x.shape[:2]
-    if task.discrete:
-        assert np.array_equal(y, np.round(y)), "integer inputs, integer outputs (contract v1)"
+    y = task.run_oracle(x)  # raises on a wrong shape, non-finite values or off its grid
+    assert y.shape == task.output_shape(*x.shape[:2])
+    grid = task.output_grid
+    if grid is not None:
+        assert np.array_equal(y * grid, np.round(y * grid)), "outputs on the task's grid"
     if task.output is not None:
         lo, hi = task.output.bounds
         assert lo <= y.min() and y.max() <= hi
-    if task.reference is not None:
-        expected = _rule_values(task.reference, task.channels, x, {"y": y})
-        np.testing.assert_allclose(expected, y, rtol=0, atol=1e-9)
+    if task.references is not None:
+        per_output = {o: (y[..., k] if y.ndim == 3 else y) for k, o in enumerate(task.outputs)}
+        for out, rule in zip(task.outputs, task.references, strict=True):
+            expected = _rule_values(rule, task.channels, x, per_output)
+            np.testing.assert_allclose(expected, per_output[out], rtol=0, atol=1e-9)
 
 
 @pytest.mark.parametrize("name", sorted(PENDING))
@@ -162,7 +173,7 @@ def test_oracles_without_reference_on_hand_worked_examples() -> None:
 
 
 def test_magnetic_oracle_turns_the_velocity() -> None:
-    oracle = PENDING["newton_magnetic"].oracle
+    oracle = ROWS["newton_magnetic"].task.oracle
     # F = (1, 0): v = (1, 0), p = (1, 0); then F = 0: a = (-v_y, v_x) = (0, 1), v = (1, 1)
     y = oracle(np.array([[[1.0, 0.0], [0.0, 0.0]]]))
     assert y.tolist() == [[[1.0, 0.0], [2.0, 1.0]]]

@@ -1,11 +1,12 @@
 """w2c: compile trained Discrete Transformers into verified Python programs."""
 
-from w2c.tasks import Bits, IntRange, RealInterval, Task, shift, x_sym, y_sym
+from w2c.tasks import Bits, Fractions, IntRange, RealInterval, Task, shift, x_sym, y_sym
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Bits",
+    "Fractions",
     "IntRange",
     "RealInterval",
     "Task",

@@ -77,8 +77,12 @@ def compiles_cleanly(result, task) -> bool:  # type: ignore[no-untyped-def]
     data = checkpoint.build(result.model, task, training_record(outcome), w2c.__version__)
     compiled = compile_model(checkpoint.validate(data), task=task, verify=False)
     rule = compiled.report.rule
-    output = compiled.ir.node(compiled.ir.output).op
-    return not compiled.report.fallbacks and rule is not None and bool(pure(output.rule))
+    outputs = [compiled.ir.node(o).op for o in compiled.ir.outputs]
+    return (
+        not compiled.report.fallbacks
+        and rule is not None
+        and all(bool(pure(output.rule)) for output in outputs)
+    )
 
 
 def train_and_save(

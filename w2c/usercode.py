@@ -155,11 +155,13 @@ class _ProgramServer:
     def call(self, xs: Sequence[Any]) -> object:
         return _safe(self.program(xs))
 
-    def run_batch(self, sequences: Sequence[Sequence[Any]], length: int) -> object:
+    def run_batch(
+        self, sequences: Sequence[Sequence[Any]], length: int, outputs: int = 1
+    ) -> object:
         from w2c.verify.compare import run_program
 
-        outputs, problems = run_program(self.program, sequences, length)
-        return outputs, {i: (why, _safe(raw)) for i, (why, raw) in problems.items()}
+        found, problems = run_program(self.program, sequences, length, outputs)
+        return found, {i: (why, _safe(raw)) for i, (why, raw) in problems.items()}
 
     def twin_call(self, xs: np.ndarray) -> object:
         if self.twin is None:
@@ -408,9 +410,9 @@ class RemoteProgram:
     def __call__(self, xs: Sequence[Any]) -> object:
         return self._budget.call(self._sandbox, "call", list(xs))
 
-    def run_batch(self, sequences: Sequence[Sequence[Any]], length: int) -> Any:
+    def run_batch(self, sequences: Sequence[Sequence[Any]], length: int, outputs: int = 1) -> Any:
         """verify.compare.run_program's answer, computed next to the program."""
-        return self._budget.call(self._sandbox, "run_batch", list(sequences), length)
+        return self._budget.call(self._sandbox, "run_batch", list(sequences), length, outputs)
 
     @property
     def file(self) -> UserFile:

@@ -5,13 +5,13 @@ input is an integer range. These tasks need more:
 
 - several output channels: the oracle returns y[batch, T, K] and ``outputs`` names the K
   channels; a feedback task reads each channel's past values (``x_sym(k, "px")`` is px[t-k]);
-- fractional outputs from integer inputs: ``output`` declares the output domain so the outputs
-  are compared exactly instead of after rounding.
+- fractional outputs from integer inputs: ``output=Fractions(lo, hi, denominator)`` declares
+  the output grid, so the outputs are compared exactly on multiples of 1/denominator instead
+  of after rounding to integers.
 
-Until ``w2c.Task`` has an ``outputs`` field, every task here is a :class:`NeedsContractV2`
-record (name, definition, the fields it would be built with) rather than a Task, so the suite
-reports "needs contract v2" instead of crashing. The keyword names (``outputs``, ``output``) are
-the natural guess at v2's API; whoever adds v2 should adjust ``_v2_task`` and nothing else.
+With a w2c whose ``Task`` has no ``outputs`` field (contract v1), every task here is a
+:class:`NeedsContractV2` record (name, definition, the fields it would be built with) rather
+than a Task, so the suite reports "needs contract v2" instead of crashing.
 
 Self-contained (only w2c, NumPy and sympy), like every task file ``w2c train FILE.py:NAME`` reads.
 """
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from w2c.tasks import IntRange, RealInterval, Task, shift, x_sym
+from w2c.tasks import Fractions, IntRange, Task, shift, x_sym
 
 LENGTH = 10
 
@@ -110,7 +110,7 @@ _ALL = [
         name="average_last2",
         inputs=(INT100,),
         oracle=lambda x: (x[..., 0] + shift(x[..., 0], 1)) / 2,
-        output=RealInterval(0.0, 99.0),
+        output=Fractions(0, 99, 2),
         length=LENGTH,
         reference=(x_sym(0) + x_sym(1)) / 2,
         description="mean of the last two inputs (halves)",
@@ -120,7 +120,7 @@ _ALL = [
         name="third_of_sum3",
         inputs=(IntRange(0, 10),),
         oracle=lambda x: sum(shift(x[..., 0], k) for k in range(3)) / 3,
-        output=RealInterval(0.0, 9.0),
+        output=Fractions(0, 9, 3),
         length=LENGTH,
         reference=(x_sym(0) + x_sym(1) + x_sym(2)) / 3,
         description="mean of the last three digits (thirds)",

@@ -141,6 +141,8 @@ def compile_command(
         )
         if report.rule is None:
             typer.echo("no update rule: the pipeline did not run simplify")
+        elif len(compiled.ir.outputs) > 1:  # the rule text names each output
+            typer.echo(report.rule)
         else:
             typer.echo(f"y[t] = {report.rule}")
         if report.correctness_source.startswith("no oracle"):

@@ -68,19 +68,24 @@ def t_minus(k: int) -> cst.BaseExpression:
 
 
 def guarded_read(
-    seq: str, lag: int, batched: bool = False, rounded: bool = False
+    seq: str, lag: int, batched: bool = False, rounded: bool = False, denominator: int = 1
 ) -> cst.BaseExpression:
     """``seq[t - lag] if t >= lag else 0``: reads before the start are 0.
 
     ``batched`` reads a time step of a (batch, T) array instead: ``seq[:, t - lag]``;
-    ``rounded`` reads ``round(seq[t - lag])`` (``np.round`` when batched).
+    ``rounded`` reads ``round(seq[t - lag])`` (``np.round`` when batched), or with a
+    ``denominator`` d > 1 the nearest multiple of 1/d, ``round(seq[t - lag] * d) / d``.
     """
     read = column if batched else index
     if lag == 0:
         return read(seq, name("t"))
     value: cst.BaseExpression = read(seq, t_minus(lag))
     if rounded:
+        if denominator != 1:
+            value = cst.BinaryOperation(value, cst.Multiply(), integer(denominator))
         value = call(cst.Attribute(name("np"), name("round")) if batched else name("round"), value)
+        if denominator != 1:
+            value = cst.BinaryOperation(value, cst.Divide(), integer(denominator))
     test = cst.Comparison(name("t"), [cst.ComparisonTarget(cst.GreaterThanEqual(), integer(lag))])
     return cst.IfExp(test=test, body=value, orelse=integer(0))
 

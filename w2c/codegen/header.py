@@ -19,16 +19,19 @@ def header_text(
 ) -> str:
     from w2c import __version__
 
-    rule = ir.node(ir.output).op.rule  # type: ignore[union-attr]
     lines = [
         f"Program compiled by w2c {__version__} from a Discrete Transformer.",
         "",
         f"Task: {ir.task.name}",
         f"Model sha256: {context.model_hash or 'unknown'}",
         f"Pipeline: {', '.join(context.pipeline)}",
-        f"Update rule: y[t] = {rule if rule is not None else 'not simplified'}",
     ]
-    floats = ir.node(ir.output).evidence.get("float_constants")
+    for output in ir.outputs:  # one update rule per output
+        rule = ir.node(output).op.rule  # type: ignore[union-attr]
+        lines.append(f"Update rule: {output}[t] = {rule if rule is not None else 'not simplified'}")
+    floats = sorted(
+        {f for output in ir.outputs for f in ir.node(output).evidence.get("float_constants") or ()}
+    )
     if floats:  # simplify found no exact form for them (docs/compiler.md, "Exact constants")
         lines.append(
             f"Constants: INEXACT: {len(floats)} float constant(s) kept in the rule; no fraction"
@@ -65,23 +68,38 @@ def program_doc(ir: IR, round_feedback: bool = False) -> str:
         shape = "a sequence of numbers, one per position"
     else:
         shape = f"a sequence of tuples ({', '.join(task.channels)}), one per position"
+    several = len(task.outputs) > 1
     feedback = ""
     if task.feedback:
-        feedback = "\n    Outputs are fed back: y[t-1] is this function's own previous output"
+        if several:
+            feedback = "\n    Outputs are fed back: each output at t-1 is this function's own"
+            feedback += " previous output"
+        else:
+            feedback = "\n    Outputs are fed back: y[t-1] is this function's own previous output"
         feedback += (
-            ",\n    rounded to the nearest integer as the model was run (its rule is not exact)."
+            f",\n    {_grid_words(task.grid)} as the model was run (its rule is not exact)."
             if round_feedback
             else "."
+        )
+    returns = "the list of outputs y[0..T-1]; reads before the start of the sequence"
+    if several:
+        returns = (
+            f"the list of output tuples ({', '.join(task.outputs)}), one per position;\n"
+            "    reads before the start of the sequence"
         )
     return (
         f"The outputs of {task.name} for the input sequence xs.\n\n"
         f"    xs: {shape}, any length.\n"
-        "    Returns the list of outputs y[0..T-1]; reads before the start of the sequence"
-        f" are 0.{feedback}"
+        f"    Returns {returns} are 0.{feedback}"
     )
 
 
-def twin_doc(task: TaskInfo, shape: str, vectorised: bool) -> str:
+def _grid_words(grid: int | None) -> str:
+    """How fed-back outputs are put on the task's grid."""
+    return "rounded to the nearest integer" if grid == 1 else f"rounded to the nearest 1/{grid}"
+
+
+def twin_doc(task: TaskInfo, shape: str, vectorised: bool, result: str = "(batch, T)") -> str:
     how = (
         "vectorised over the batch, one time step at a time"
         if vectorised
@@ -89,7 +107,7 @@ def twin_doc(task: TaskInfo, shape: str, vectorised: bool) -> str:
     )
     return (
         f"NumPy twin of program(): the outputs of {task.name} for a batch of sequences.\n\n"
-        f"    xs: an array of shape {shape}. Returns a float64 array of shape (batch, T),\n"
+        f"    xs: an array of shape {shape}. Returns a float64 array of shape {result},\n"
         f"    computed {how}.\n"
         "    Imports NumPy; program() itself needs only the standard library."
     )

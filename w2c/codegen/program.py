@@ -2,7 +2,8 @@
 
 The module holds a documented ``def program(xs)`` (docs/tasks.md): it takes the input sequence
 (a number per position, or a tuple per position for multi-channel tasks) of any length and
-returns the list of outputs, computing fed-back outputs itself in a loop. Reads before the start
+returns the list of outputs (a tuple per position for several outputs), computing fed-back
+outputs itself in a loop. Reads before the start
 are guarded explicitly. A header docstring records the task, the model's hash, the pipeline, the
 update rule and the verification result. Nodes that stay unresolved are embedded as small NumPy
 functions that repeat the hardened network's exact computation, clearly marked as fallbacks.
@@ -52,24 +53,33 @@ class ProgramBuilder:
         self.imports: set[str] = set()
         self.pending: list[cst.BaseStatement] = []
         self.delayed: list[str] = []  # delayed inputs kept as lists of their own (``sequence``)
-        output = ir.node(ir.output).op
-        assert isinstance(output, Output)
-        self.output = output
-        self.rule = output.expression()
-        self.kept = [n for n in ir.nodes if n.name != ir.output and not isinstance(n.op, Input)]
+        self.outputs: dict[str, Output] = {}
+        for output in ir.outputs:
+            op = ir.node(output).op
+            assert isinstance(op, Output)
+            self.outputs[output] = op
+        self.rules = {output: op.expression() for output, op in self.outputs.items()}
+        self.symbols: set[sympy.Symbol] = set().union(
+            *(r.free_symbols for r in self.rules.values())
+        )
+        self.kept = [
+            n for n in ir.nodes if n.name not in ir.outputs and not isinstance(n.op, Input)
+        ]
         self.inputs = [n for n in ir.nodes if isinstance(n.op, Input)]
-        # The model runs closed-loop on its own rounded outputs for integer tasks; a program
-        # whose rule is not integer-valued by construction (fallbacks, inexact constants) reads
-        # its fed-back outputs rounded the same way, so per-step errors cannot compound.
-        self.round_feedback = (
-            self.task.discrete and self.task.feedback and not integer_rule(self.rule)
+        # The model runs closed-loop on its own outputs put on the task's grid (rounded, for
+        # integer outputs); a program whose rules do not land on the grid by construction
+        # (fallbacks, inexact constants) reads its fed-back outputs put on the grid the same
+        # way, so per-step errors cannot compound.
+        self.round_feedback = self.task.feedback and not all(
+            on_grid(rule, self.task.grid) for rule in self.rules.values()
         )
 
     # ---- what the op kinds call (Op.emit) ------------------------------------------------
 
     def read(self, seq: str, lag: int, batched: bool = False) -> cst.BaseExpression:
-        """A guarded read; fed-back outputs rounded when ``round_feedback``."""
-        return guarded_read(seq, lag, batched, rounded=self.round_feedback and seq == "y")
+        """A guarded read; fed-back outputs put on the grid when ``round_feedback``."""
+        rounded = self.round_feedback and seq in self.outputs
+        return guarded_read(seq, lag, batched, rounded, self.task.grid or 1)
 
     def value_at_t(self, node_name: str) -> cst.BaseExpression:
         return (
@@ -122,9 +132,10 @@ class ProgramBuilder:
         self.constants[key] = value
         return name(key)
 
-    def rule_value(self) -> cst.BaseExpression:
-        mapping = {s: symbol_variable(s) for s in self.rule.free_symbols}
-        return self.printer(mapping)(self.rule)
+    def rule_value(self, output: str = "y") -> cst.BaseExpression:
+        rule = self.rules[output]
+        mapping = {s: symbol_variable(s) for s in rule.free_symbols}
+        return self.printer(mapping)(rule)
 
     def _is_input(self, node_name: str) -> bool:
         return isinstance(self.ir.node(node_name).op, Input)
@@ -138,7 +149,7 @@ class ProgramBuilder:
 
     def rule_inputs(self, batched: bool = False) -> list[cst.BaseStatement]:
         """``x_t1 = x[t - 1] if t >= 1 else 0`` for each task symbol the rule reads, in order."""
-        symbols = sorted((s for s in self.rule.free_symbols if is_task_symbol(s)), key=parse_symbol)
+        symbols = sorted((s for s in self.symbols if is_task_symbol(s)), key=parse_symbol)
         bindings = []
         for symbol in symbols:
             channel, lag = parse_symbol(symbol)
@@ -152,12 +163,13 @@ class ProgramBuilder:
             body.extend(self.compute(node))
             body.append(line(cst.Expr(method(node.name, "append", name(f"{node.name}_t")))))
         for node in self.inputs:  # an unsimplified rule reads input nodes by name
-            if sym(node.name) in self.rule.free_symbols:
+            if sym(node.name) in self.symbols:
                 self.bind(node.name)
         body.extend(self.pending)
         self.pending = []
-        result = self.output.emit(self.ir.output, self)
-        body.append(line(cst.Expr(method("y", "append", result))))
+        for output, op in self.outputs.items():
+            result = op.emit(output, self)
+            body.append(line(cst.Expr(method(output, "append", result))))
         delayed = [self.delayed_step(node_name) for node_name in self.delayed]
         return delayed + body
 
@@ -187,18 +199,33 @@ class ProgramBuilder:
             iter=call(name("range"), call(name("len"), name(channels[0]))),
             body=cst.IndentedBlock(self.loop_body()),
         )
-        body.append(assign("y", cst.List([])))
+        for output in self.outputs:
+            body.append(assign(output, cst.List([])))
         for list_name in [node.name for node in self.kept] + self.delayed:
             body.append(assign(list_name, cst.List([])))
-        body.extend([loop, line(cst.Return(name("y")))])
+        body.extend([loop, line(cst.Return(self.result()))])
         return cst.FunctionDef(
             name=name("program"),
             params=cst.Parameters([cst.Param(name("xs"))]),
             body=cst.IndentedBlock(body),
         )
 
+    def result(self) -> cst.BaseExpression:
+        """``y``, or ``list(zip(lo, hi))`` (a tuple per position) for several outputs."""
+        if len(self.outputs) == 1:
+            return name(next(iter(self.outputs)))
+        return call(name("list"), call(name("zip"), *(name(o) for o in self.outputs)))
+
     def twin(self) -> cst.FunctionDef:
         return twin(self)
+
+
+def on_grid(rule: sympy.Expr, grid: int | None) -> bool:
+    """Does the rule land on the output grid by construction (integer inputs, integer
+    constants after scaling by the grid's denominator)? Real outputs (None) need no grid."""
+    if grid is None:
+        return True
+    return integer_rule(rule if grid == 1 else sympy.expand(grid * rule))
 
 
 def render(

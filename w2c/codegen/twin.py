@@ -41,10 +41,10 @@ def twin(builder: ProgramBuilder) -> cst.FunctionDef:
     sequence instead, which is what its docstring then says.
     """
     channels = builder.task.channels
-    vectorised = not builder.kept and all(is_task_symbol(s) for s in builder.rule.free_symbols)
+    vectorised = not builder.kept and all(is_task_symbol(s) for s in builder.symbols)
     shape = "(batch, T)" if len(channels) == 1 else f"(batch, T, {len(channels)})"
     body: list[cst.BaseStatement] = [
-        docstring(twin_doc(builder.task, shape, vectorised)),
+        docstring(twin_doc(builder.task, shape, vectorised, output_shape(builder))),
         line(cst.Import([cst.ImportAlias(name("numpy"), cst.AsName(name("np")))])),
         assign("xs", float_array(name("xs"), "asarray")),
         shape_guard(builder, shape),
@@ -57,7 +57,11 @@ def twin(builder: ProgramBuilder) -> cst.FunctionDef:
             cst.CompFor(target=name("sequence"), iter=name("xs")),
         )
         stacked = float_array(rows, "array")
-        reshaped = call(cst.Attribute(stacked, name("reshape")), leading_shape(2))
+        shape_of_y: cst.BaseExpression = leading_shape(2)
+        if len(builder.outputs) > 1:  # (batch, T, K)
+            outputs = cst.Tuple([cst.Element(integer(len(builder.outputs)))])
+            shape_of_y = cst.BinaryOperation(shape_of_y, cst.Add(), outputs)
+        reshaped = call(cst.Attribute(stacked, name("reshape")), shape_of_y)
         body.append(line(cst.Return(reshaped)))
     return cst.FunctionDef(
         name=name("program_numpy"),
@@ -100,11 +104,13 @@ def twin_steps(builder: ProgramBuilder) -> list[cst.BaseStatement]:
             every = cst.SubscriptElement(cst.Slice(lower=None, upper=None))
             pick = cst.SubscriptElement(cst.Index(integer(position)))
             steps.append(assign(channel, cst.Subscript(name("xs"), [every, every, pick])))
-    steps.append(assign("y", method("np", "zeros", leading_shape(2))))
+    for output in builder.outputs:
+        steps.append(assign(output, method("np", "zeros", leading_shape(2))))
     loop = builder.rule_inputs(batched=True)
-    mapping = {s: symbol_variable(s) for s in builder.rule.free_symbols}
-    value = NumpyPrinter(mapping)(builder.rule)
-    loop.append(line(cst.Assign([cst.AssignTarget(column("y", name("t")))], value)))
+    for output, rule in builder.rules.items():
+        mapping = {s: symbol_variable(s) for s in rule.free_symbols}
+        value = NumpyPrinter(mapping)(rule)
+        loop.append(line(cst.Assign([cst.AssignTarget(column(output, name("t")))], value)))
     length = cst.Subscript(
         cst.Attribute(name("xs"), name("shape")),
         [cst.SubscriptElement(cst.Index(integer(1)))],
@@ -116,5 +122,17 @@ def twin_steps(builder: ProgramBuilder) -> list[cst.BaseStatement]:
             body=cst.IndentedBlock(loop),
         )
     )
-    steps.append(line(cst.Return(name("y"))))
+    if len(builder.outputs) == 1:
+        steps.append(line(cst.Return(name(next(iter(builder.outputs))))))
+    else:
+        stacked = cst.List([cst.Element(name(o)) for o in builder.outputs])
+        axis = cst.Arg(integer(2), keyword=name("axis"))
+        stack = cst.Call(cst.Attribute(name("np"), name("stack")), [cst.Arg(stacked), axis])
+        steps.append(line(cst.Return(stack)))
     return steps
+
+
+def output_shape(builder: ProgramBuilder) -> str:
+    """The twin's result shape: (batch, T), or (batch, T, K) for K outputs."""
+    count = len(builder.outputs)
+    return "(batch, T)" if count == 1 else f"(batch, T, {count})"

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from w2c.compiler.ir import IR, Attend, Output, SubMLP, Traces
+from w2c.compiler.ir import IR, Attend, SubMLP, Traces
 from w2c.compiler.pipeline import (
     Context,
     Options,
@@ -143,14 +143,17 @@ def verify_program(
     assert ir.source is not None
     namespace = source_namespace(ir.source, checkpoint.task_name)
     program, twin = namespace["program"], namespace.get(TWIN)
-    rule = _rule(ir)
+    rules = _rules(ir)
+    rule = None  # checked symbolically only when every output's rule is over the task symbols
+    if rules is not None and all(_pure(r) for r in rules):
+        rule = rules[0] if len(rules) == 1 else rules
     partial = bool(fallback_names(ir))
     say("verifying the program")
     return run_verification(
         program,
         task,
         model=checkpoint.model,
-        rule=rule if rule is not None and _pure(rule) else None,
+        rule=rule,
         source=ir.source,
         exhaustive_budget=FALLBACK_EXHAUSTIVE_BUDGET if partial else EXHAUSTIVE_BUDGET,
         property_examples=100 if partial else 300,
@@ -172,21 +175,20 @@ def compile_report(
 ) -> CompileReport:
     """The report of a run (verification timing and the oracle's source are filled in after)."""
     final = result.ir
-    rule = _rule(final)
     return CompileReport(
         task=task_name,
         model_hash=context.model_hash,
         pipeline=context.pipeline,
         timings=result.timings,
         verify_seconds=0.0,
-        rule=None if rule is None else str(rule),
+        rule=rule_text(final),
         fallbacks=fallback_names(final),
         nodes=tuple(node_record(node) for node in final.nodes),
         verification=verification,
         correctness_source="",
         snapshots=result.snapshots,
         stages=(("lower", lowered), *result.stages),
-        constants=None if rule is None else final.node(final.output).evidence.get("constants"),
+        constants=constants_label(final),
     )
 
 
@@ -194,9 +196,30 @@ def fallback_names(ir: IR) -> tuple[str, ...]:
     return tuple(n.name for n in ir.nodes if isinstance(n.op, (Attend, SubMLP)))
 
 
-def _rule(ir: IR) -> Any:
-    output = ir.node(ir.output).op
-    return output.rule if isinstance(output, Output) else None
+def _rules(ir: IR) -> tuple[Any, ...] | None:
+    """Each output's simplified rule, in output order (None until simplify has set them all)."""
+    rules = tuple(getattr(ir.node(o).op, "rule", None) for o in ir.outputs)
+    return None if any(rule is None for rule in rules) else rules
+
+
+def rule_text(ir: IR) -> str | None:
+    """The report's rule: ``str(rule)`` for one output, ``lo[t] = ...; hi[t] = ...`` for
+    several (None until simplify has run)."""
+    rules = _rules(ir)
+    if rules is None:
+        return None
+    if len(rules) == 1:
+        return str(rules[0])
+    return "; ".join(f"{o}[t] = {r}" for o, r in zip(ir.outputs, rules, strict=True))
+
+
+def constants_label(ir: IR) -> str | None:
+    """``exact`` when every output's rule has only exact constants, ``inexact`` when any keeps a
+    float (docs/compiler.md, "Exact constants"); None until simplify has set every rule."""
+    if _rules(ir) is None:
+        return None
+    labels = {ir.node(o).evidence.get("constants") for o in ir.outputs}
+    return "inexact" if "inexact" in labels else "exact"
 
 
 def _pure(rule: Any) -> bool:

@@ -15,8 +15,9 @@ import numpy as np
 from w2c.compiler.ir import IR, Attend, Op, Traces
 from w2c.compiler.kernels import evaluate_rule
 from w2c.contract import REAL_TRACE_TOLERANCE
+from w2c.tasks import quantise
 
-__all__ = ["evaluate", "evaluate_op", "evaluate_rule", "reproduces_model"]
+__all__ = ["evaluate", "evaluate_op", "evaluate_rule", "reproduces_model", "reproduces_outputs"]
 
 
 def evaluate_op(
@@ -29,7 +30,8 @@ def evaluate_op(
 def evaluate(
     ir: IR, inputs: Mapping[str, np.ndarray], known: Mapping[str, np.ndarray] | None = None
 ) -> dict[str, np.ndarray]:
-    """Every node's values given the inputs ({channel: [B, T]}, "y" = the true outputs).
+    """Every node's values given the inputs ({channel: [B, T]}; each output's name, "y" for
+    one, holds the fed-back outputs).
 
     ``known`` supplies values for nodes the interpreter cannot compute (unresolved heads), e.g.
     the model's traces; the output uses the rule when simplify has set one.
@@ -46,18 +48,31 @@ def evaluate(
     return env
 
 
-def reproduces_model(values: np.ndarray, traces: Traces, discrete: bool) -> tuple[bool, float]:
-    """Do ``values`` equal the hardened model's traced outputs at every position?
+def reproduces_model(
+    values: np.ndarray, traces: Traces, grid: int | None, output: str = "y"
+) -> tuple[bool, float]:
+    """Do ``values`` equal the hardened model's traced values of ``output`` at every position?
 
-    Integer tasks compare after rounding (the score is the share of equal positions); real
-    tasks need relMSE <= ``REAL_TRACE_TOLERANCE`` of w2c/contract.py (the score is the relMSE).
-    Non-finite values never do.
+    Tasks with an output grid (``Task.output_grid``) compare on it (the score is the share of
+    equal positions); real outputs need relMSE <= ``REAL_TRACE_TOLERANCE`` of w2c/contract.py
+    (the score is the relMSE). Non-finite values never do.
     """
-    target = traces.values["y"]
+    target = traces.values[output]
     if not np.all(np.isfinite(values)):
         return False, float("nan")
-    if discrete:
-        agree = float(np.mean(np.round(values) == np.round(target)))
+    if grid is not None:
+        agree = float(np.mean(quantise(values, grid) == quantise(target, grid)))
         return agree == 1.0, agree
     rel = float(np.mean((values - target) ** 2) / max(float(np.var(target)), 1e-12))
     return rel <= REAL_TRACE_TOLERANCE, rel
+
+
+def reproduces_outputs(env: Mapping[str, np.ndarray], ir: IR, traces: Traces) -> tuple[bool, float]:
+    """``reproduces_model`` for every output node of ``ir`` (values in ``env``): all must; the
+    score is the worst output's (lowest agreement, or highest relMSE)."""
+    results = [reproduces_model(env[o], traces, ir.task.grid, o) for o in ir.outputs]
+    ok = all(passed for passed, _ in results)
+    scores = [score for _, score in results]
+    if any(np.isnan(scores)):
+        return ok, float("nan")
+    return ok, min(scores) if ir.task.grid is not None else max(scores)

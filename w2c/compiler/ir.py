@@ -35,7 +35,7 @@ import sympy
 
 from w2c.codegen.build import call, float_list, index, integer, name
 from w2c.compiler import algebra, kernels
-from w2c.tasks import x_sym, y_sym
+from w2c.tasks import Task, x_sym, y_sym
 
 if TYPE_CHECKING:
     from w2c.codegen.program import ProgramBuilder
@@ -595,7 +595,7 @@ class Output(Op):
         return self.scale * total
 
     def emit(self, node: str, b: ProgramBuilder) -> cst.BaseExpression:
-        return b.rule_value()
+        return b.rule_value(node)
 
 
 UNRESOLVED = (Attend, SubMLP)
@@ -654,24 +654,40 @@ class Node:
 
 @dataclass(frozen=True)
 class TaskInfo:
-    """What the IR needs to know of the task (from the checkpoint record)."""
+    """What the IR needs to know of the task (from the checkpoint record).
+
+    ``grid`` is the task's output grid (``Task.output_grid``: outputs compared as
+    round(y * grid) / grid; None for real outputs); ``outputs`` the output channels' names.
+    """
 
     name: str
     channels: tuple[str, ...]
     feedback: bool
     length: int
-    discrete: bool
+    grid: int | None
+    outputs: tuple[str, ...] = ("y",)
+
+
+def task_info(task: Task) -> TaskInfo:
+    """The IR's view of a task."""
+    return TaskInfo(
+        task.name, tuple(task.channels), task.feedback, task.length, task.output_grid, task.outputs
+    )
 
 
 @dataclass(frozen=True)
 class IR:
+    """The nodes, in definition order, and the output nodes (one per output channel)."""
+
     task: TaskInfo
     nodes: tuple[Node, ...]
-    output: str
+    outputs: tuple[str, ...]  # a single name is accepted and becomes a 1-tuple
     source: str | None = None  # set by emit
     notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if isinstance(self.outputs, str):
+            object.__setattr__(self, "outputs", (self.outputs,))
         seen: set[str] = set()
         for node in self.nodes:
             for operand in node.op.operands():
@@ -680,8 +696,16 @@ class IR:
             if node.name in seen:
                 raise ValueError(f"node {node.name} defined twice")
             seen.add(node.name)
-        if self.output not in seen:
-            raise ValueError(f"output node {self.output} is not defined")
+        for output in self.outputs:
+            if output not in seen:
+                raise ValueError(f"output node {output} is not defined")
+
+    @property
+    def output(self) -> str:
+        """The output node of a one-output IR (several outputs: use ``outputs``)."""
+        if len(self.outputs) != 1:
+            raise ValueError(f"this IR has {len(self.outputs)} outputs; read ir.outputs")
+        return self.outputs[0]
 
     def __str__(self) -> str:
         header = f"; task {self.task.name}: {len(self.nodes)} nodes"
@@ -717,8 +741,8 @@ class IR:
         return self.with_nodes(replace(n, **changes) if n.name == name else n for n in self.nodes)
 
     def live(self) -> set[str]:
-        """Names the output depends on."""
-        needed = {self.output}
+        """Names the outputs depend on."""
+        needed = set(self.outputs)
         for node in reversed(self.nodes):
             if node.name in needed:
                 needed.update(node.op.operands())

@@ -18,16 +18,15 @@ from typing import Any
 
 import torch
 
-from w2c.contract import FEEDBACK_INPUT
 from w2c.errors import CheckpointError, InputError
 from w2c.fileio import write_with
 from w2c.limits import check_memory, format_size
 from w2c.network.config import ModelConfig
 from w2c.network.transformer import DiscreteTransformer
-from w2c.tasks import Task, domain_from_dict, is_valid_name
+from w2c.tasks import Task, domain_from_dict, is_valid_name, output_grid, task_from_record
 
 FORMAT_NAME = "w2c.discrete-transformer"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # version 1 (no output record, one output) is still read
 FORMAT = f"{FORMAT_NAME}/{FORMAT_VERSION}"
 MAX_BYTES = 64 * 1024 * 1024
 MAX_HISTORY = 100_000  # log points
@@ -48,7 +47,9 @@ CONFIG_LIMITS: dict[str, tuple[int, int]] = {
     "attn_dim": (1, 64),
     "ple_bins": (1, 64),
 }
-TASK_KEYS = {"name", "channels", "domains", "length", "feedback", "source_sha256"}
+TASK_KEYS_V1 = {"name", "channels", "domains", "length", "feedback", "source_sha256"}
+TASK_KEYS = TASK_KEYS_V1 | {"outputs", "output"}
+MAX_OUTPUTS = 16
 TRAINING_SCALARS = {
     "seed": int,
     "steps": int,
@@ -88,6 +89,7 @@ class Checkpoint:
     training: dict[str, Any]
     w2c_version: str
     model_hash: str
+    format_version: int = FORMAT_VERSION  # of the file it was read from
 
     @property
     def task_name(self) -> str:
@@ -161,7 +163,7 @@ def validate(data: object, path: Path | None = None) -> Checkpoint:
     """Check every field of a checkpoint dict and rebuild the model from it."""
     if not isinstance(data, dict):
         raise CheckpointError("not a w2c checkpoint (top level is not a dict)")
-    _check_format(data.get("format"))
+    format_version = _check_format(data.get("format"))
     missing, extra = TOP_KEYS - set(data), set(data) - TOP_KEYS
     if missing:
         raise CheckpointError(f"missing field {sorted(missing)[0]!r}")
@@ -174,8 +176,8 @@ def validate(data: object, path: Path | None = None) -> Checkpoint:
         or not _VERSION.fullmatch(version)
     ):
         raise CheckpointError("field 'w2c_version' is not a version string")
-    config = _check_config(data["config"])
-    task = _check_task(data["task"], config)
+    config = _check_config(data["config"], format_version)
+    task = _check_task(data["task"], config, format_version)
     training = _check_training(data["training"])
     check_memory(compile_memory(config), f"compiling a model of this size ({describe(config)})")
     model = DiscreteTransformer(config)
@@ -183,7 +185,7 @@ def validate(data: object, path: Path | None = None) -> Checkpoint:
     model.load_state_dict(state)
     model.eval()
     digest = model_hash(config, state)
-    return Checkpoint(path, config, model, task, training, version, digest)
+    return Checkpoint(path, config, model, task, training, version, digest, format_version)
 
 
 _SHORT = reprlib.Repr()
@@ -217,7 +219,8 @@ def compile_memory(config: ModelConfig, batch: int = COMPILE_BATCH) -> float:
     return 8.0 * config.forward_elements(batch, keep_traces=True)
 
 
-def _check_format(value: object) -> None:
+def _check_format(value: object) -> int:
+    """The format's version (1 or 2), or the reason the file is not one w2c reads."""
     if not isinstance(value, str):
         raise CheckpointError("not a w2c checkpoint (no 'format' string)")
     name, _, version = value.partition("/")
@@ -230,6 +233,7 @@ def _check_format(value: object) -> None:
         )
     if int(version) < 1:
         raise CheckpointError(f"unknown checkpoint format version {_show(version)}")
+    return int(version)
 
 
 def _int_in(value: object, name: str, lo: int, hi: int) -> int:
@@ -247,8 +251,12 @@ def _number_in(value: object, name: str, lo: float, hi: float) -> float:
     return value
 
 
-def _check_config(raw: object) -> ModelConfig:
-    expected = set(ModelConfig.__dataclass_fields__)
+def _check_config(raw: object, format_version: int = FORMAT_VERSION) -> ModelConfig:
+    # "outputs" is written only for several output heads (and only from version 2)
+    expected = set(ModelConfig.__dataclass_fields__) - {"outputs"}
+    if format_version >= 2 and isinstance(raw, dict) and "outputs" in raw:
+        expected.add("outputs")
+        _int_in(raw["outputs"], "outputs", 2, MAX_OUTPUTS)
     if not isinstance(raw, dict) or set(raw) != expected:
         got = sorted(map(str, raw)) if isinstance(raw, dict) else type(raw).__name__
         raise CheckpointError(f"field 'config' must have keys {sorted(expected)}, got {_show(got)}")
@@ -280,12 +288,19 @@ def _check_config(raw: object) -> ModelConfig:
     return ModelConfig.from_dict(raw)
 
 
-def _check_task(raw: object, config: ModelConfig) -> dict[str, Any]:
-    if not isinstance(raw, dict) or set(raw) != TASK_KEYS:
-        raise CheckpointError(f"field 'task' must have keys {sorted(TASK_KEYS)}")
-    if not is_valid_name(raw["name"]):
-        raise CheckpointError(f"task name {_show(raw['name'])} is not a valid identifier")
-    channels = raw["channels"]
+def _check_task(
+    raw: object, config: ModelConfig, format_version: int = FORMAT_VERSION
+) -> dict[str, Any]:
+    """The validated task record; a version-1 record gains its implied outputs (one, ``y``)."""
+    keys = TASK_KEYS_V1 if format_version == 1 else TASK_KEYS
+    if not isinstance(raw, dict) or set(raw) != keys:
+        raise CheckpointError(f"field 'task' must have keys {sorted(keys)}")
+    record = dict(raw)
+    if format_version == 1:
+        record.update(outputs=["y"], output=None)
+    if not is_valid_name(record["name"]):
+        raise CheckpointError(f"task name {_show(record['name'])} is not a valid identifier")
+    channels = record["channels"]
     if (
         not isinstance(channels, list)
         or not 1 <= len(channels) <= len(config.input_names)
@@ -294,26 +309,46 @@ def _check_task(raw: object, config: ModelConfig) -> dict[str, Any]:
         raise CheckpointError(
             "task field 'channels' must be a list of identifiers, one per model input"
         )
-    if not isinstance(raw["domains"], list) or len(raw["domains"]) != len(channels):
+    if not isinstance(record["domains"], list) or len(record["domains"]) != len(channels):
         raise CheckpointError("task field 'domains' must have one domain per channel")
-    for domain in raw["domains"]:
+    for domain in record["domains"]:
         try:
             domain_from_dict(domain)
         except InputError as exc:
             raise CheckpointError(f"task domains: {exc}") from None
-    if type(raw["feedback"]) is not bool:
+    outputs = record["outputs"]
+    if (
+        not isinstance(outputs, list)
+        or not 1 <= len(outputs) <= MAX_OUTPUTS
+        or not all(map(is_valid_name, outputs))
+    ):
+        raise CheckpointError(f"task field 'outputs' must be a list of 1..{MAX_OUTPUTS} names")
+    if len(outputs) != config.outputs:
+        raise CheckpointError(
+            f"the task has {len(outputs)} output(s) but the model {config.outputs} output head(s)"
+        )
+    if record["output"] is not None:
+        try:
+            domain_from_dict(record["output"], output=True)
+        except InputError as exc:
+            raise CheckpointError(f"task output domain: {exc}") from None
+    if type(record["feedback"]) is not bool:
         raise CheckpointError("task field 'feedback' must be true or false")
-    if type(raw["length"]) is not int or raw["length"] != config.length:
+    if type(record["length"]) is not int or record["length"] != config.length:
         raise CheckpointError("task length does not match the model's length")
-    expected = list(channels) + ([FEEDBACK_INPUT] if raw["feedback"] else [])
+    try:  # the record's names and domains obey the task contract (docs/tasks.md)
+        task = task_from_record(record)
+    except InputError as exc:
+        raise CheckpointError(f"task record: {exc}") from None
+    expected = list(task.model_inputs)
     if list(config.input_names) != expected:
         raise CheckpointError(
             f"model inputs {list(config.input_names)} do not match the task's channels {expected}"
         )
-    sha = raw["source_sha256"]
+    sha = record["source_sha256"]
     if sha is not None and (not isinstance(sha, str) or not _SHA.fullmatch(sha)):
         raise CheckpointError("task field 'source_sha256' must be null or a sha256 hex digest")
-    return dict(raw)
+    return record
 
 
 def _check_training(raw: object) -> dict[str, Any]:
@@ -443,7 +478,15 @@ def _check_state_dict(raw: object, model: DiscreteTransformer) -> dict[str, torc
 
 
 def _comparable(signature: dict[str, Any]) -> dict[str, Any]:
-    return {k: signature[k] for k in ("name", "channels", "domains", "length", "feedback")}
+    """What the model's behaviour depends on: names, domains, length, feedback, outputs and
+    the grid its fed-back and compared outputs use (a version-1 record implies its grid)."""
+    keys = ("name", "channels", "domains", "length", "feedback", "outputs")
+    comparable = {k: signature[k] for k in keys}
+    domains = [domain_from_dict(d) for d in signature["domains"]]
+    output = signature["output"]
+    declared = None if output is None else domain_from_dict(output, output=True)
+    comparable["output grid"] = output_grid(declared, all(d.discrete for d in domains))
+    return comparable
 
 
 def task_mismatch(checkpoint: Checkpoint, task: Task) -> str | None:

@@ -21,6 +21,7 @@ class ModelConfig:
     ``input_names`` are the residual-stream inputs: the task's channels and, for feedback
     tasks, ``y_prev`` (y_{t-1}, appended by w2c). Each input is divided by its scale and the
     output head's value is multiplied by ``output_scale``, so the network works at O(1).
+    ``outputs`` is the number of output heads (one per output channel of the task).
     """
 
     input_names: tuple[str, ...]
@@ -33,6 +34,7 @@ class ModelConfig:
     attn_dim: int = 8
     ple_bins: int = 16
     ple_range: float = 3.0
+    outputs: int = 1
 
     @property
     def n_inputs(self) -> int:
@@ -99,6 +101,8 @@ class ModelConfig:
         data["input_names"] = list(self.input_names)
         data["input_scales"] = list(self.input_scales)
         data["layers"] = [[s.heads, s.mlps] for s in self.layers]
+        if self.outputs == 1:  # one output: the version-1 config, so its model hash stays
+            del data["outputs"]
         return data
 
     @classmethod

@@ -1,11 +1,12 @@
 """Lowering: a hardened Discrete Transformer becomes IR nodes plus trace tables.
 
 The traces are every node's values on a sample of task inputs, run closed-loop for feedback
-tasks (the model's own outputs fed back, rounded for integer tasks), so passes see exactly what
-the hardened model computes. Bit-like tasks whose full input space is small are traced on every
-sequence; others on a seeded random sample plus edge sequences (constant sequences at the
-domains' bounds: every combination for up to six channels, else all-low, all-high and each
-channel alone at the other bound, so their number grows linearly, not as 2^channels).
+tasks (the model's own outputs fed back, on the task's output grid), so passes see exactly what
+the hardened model computes. Each output head becomes one Output node, named after its output.
+Bit-like tasks whose full input space is small are traced on every sequence; others on a seeded
+random sample plus edge sequences (constant sequences at the domains' bounds: every combination
+for up to six channels, else all-low, all-high and each channel alone at the other bound, so
+their number grows linearly, not as 2^channels).
 """
 
 from __future__ import annotations
@@ -25,14 +26,13 @@ from w2c.compiler.ir import (
     Node,
     Output,
     SubMLP,
-    TaskInfo,
     Traces,
     sym,
+    task_info,
 )
-from w2c.contract import FEEDBACK_INPUT
 from w2c.network.checkpoint import Checkpoint
 from w2c.network.transformer import DiscreteTransformer, LayerTrace
-from w2c.tasks import IntRange, Task, shift
+from w2c.tasks import IntRange, Task, feedback_input, shift
 
 EXHAUSTIVE_TRACE_LIMIT = 4096
 MAX_EDGE_SEQUENCES = 64  # every corner of the bounds up to this many (six two-sided channels)
@@ -78,11 +78,11 @@ def edge_points(task: Task) -> np.ndarray:
 
 
 def _closed_loop(model: DiscreteTransformer, task: Task, x: np.ndarray) -> tuple[np.ndarray, ...]:
-    """(model outputs, fed-back outputs) with the model in float64."""
+    """(model outputs, fed-back outputs), each [B, T, K], with the model in float64."""
     xt = torch.from_numpy(x)
-    y = model.run_closed_loop(xt, task.feedback, round_feedback=task.discrete).numpy()
-    fed = np.round(y) if task.discrete else y
-    return y, fed
+    y = model.run_closed_loop(xt, task.feedback, task.output_grid).numpy()
+    y = y.reshape(*x.shape[:2], task.n_outputs)
+    return y, task.quantise(y)
 
 
 def lower(
@@ -96,19 +96,20 @@ def lower(
     x = trace_inputs(task, samples, seed)
     with torch.no_grad():
         y, fed = _closed_loop(model, task, x)
-        stream_in = np.concatenate([x, shift(fed, 1)[..., None]], axis=-1) if task.feedback else x
+        stream_in = np.concatenate([x, shift(fed, 1)], axis=-1) if task.feedback else x
         layer_traces: list[LayerTrace] = []
         model.residual_stream(torch.from_numpy(stream_in), mode="hard", traces=layer_traces)
 
     inputs = {c: x[..., i] for i, c in enumerate(task.channels)}
     if task.feedback:
-        inputs["y"] = fed
+        inputs.update({o: fed[..., k] for k, o in enumerate(task.outputs)})
+    fed_back = {feedback_input(o): o for o in task.outputs} if task.feedback else {}
     nodes: list[Node] = []
     values: dict[str, np.ndarray] = {}
     stream: list[str] = []  # stream variable index -> node name
 
     for index, name in enumerate(cfg.input_names):
-        op = Input("y", 1) if (task.feedback and name == FEEDBACK_INPUT) else Input(name, 0)
+        op = Input(fed_back[name], 1) if name in fed_back else Input(name, 0)
         nodes.append(Node(name, op))
         values[name] = stream_in[..., index]
         scale = cfg.input_scales[index]
@@ -159,10 +160,11 @@ def lower(
             values[name] = trace.outputs[..., spec.heads + m].numpy()
             stream.append(name)
 
-    weights = model.out_weight.detach().numpy()
-    terms = tuple((stream[i], float(w)) for i, w in enumerate(weights))
-    nodes.append(Node("y", Output(terms, float(model.out_bias.detach()), cfg.output_scale)))
-    values["y"] = y
-    info = TaskInfo(task.name, tuple(task.channels), task.feedback, task.length, task.discrete)
-    ir = IR(info, tuple(nodes), "y")
+    weights = model.out_weight.detach().numpy().reshape(task.n_outputs, -1)
+    biases = model.out_bias.detach().numpy().reshape(task.n_outputs)
+    for k, output in enumerate(task.outputs):
+        terms = tuple((stream[i], float(w)) for i, w in enumerate(weights[k]))
+        nodes.append(Node(output, Output(terms, float(biases[k]), cfg.output_scale)))
+        values[output] = y[..., k]
+    ir = IR(task_info(task), tuple(nodes), task.outputs)
     return ir, Traces(inputs, values, attention, int(x.shape[0]))

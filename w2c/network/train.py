@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from w2c.contract import EXHAUSTIVE_BUDGET, FEEDBACK_INPUT
+from w2c.contract import EXHAUSTIVE_BUDGET
 from w2c.errors import CheckFailed, InputError
 from w2c.limits import check_memory
 from w2c.network.config import LayerSpec, ModelConfig, ModelSize, Recipe, TrainSettings
@@ -67,24 +67,29 @@ def model_inputs(task: Task, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
         return x
     if y is None:
         raise ValueError("feedback tasks need y for teacher forcing")
-    return np.concatenate([x, shift(y, 1)[..., None]], axis=-1)
+    return np.concatenate([x, shift(_per_output(y), 1)], axis=-1)
+
+
+def _per_output(y: np.ndarray) -> np.ndarray:
+    """y[B, T] or y[B, T, K] as y[B, T, K]."""
+    return y[..., None] if y.ndim == 2 else y
 
 
 def make_config(task: Task, size: ModelSize, rng: np.random.Generator) -> ModelConfig:
     x = task.sample(rng, 4096)
     y = task.run_oracle(x)
-    names = tuple(task.channels) + ((FEEDBACK_INPUT,) if task.feedback else ())
     scales = tuple(nice_scale(x[..., c]) for c in range(task.n_channels))
     if task.feedback:
-        scales += (nice_scale(y),)
+        scales += tuple(nice_scale(y_k) for y_k in np.moveaxis(_per_output(y), -1, 0))
     return ModelConfig(
-        input_names=names,
+        input_names=task.model_inputs,
         input_scales=scales,
         output_scale=nice_scale(y),
         length=task.length,
         layers=tuple(LayerSpec(h, m) for h, m in size.layers),
         mlp_hidden=size.mlp_hidden,
         mlp_arity=size.mlp_arity,
+        outputs=task.n_outputs,
     )
 
 
@@ -98,10 +103,10 @@ class Exactness:
     """How the hardened model does on fresh sequences (closed-loop for feedback tasks)."""
 
     sequences: int
-    exact_fraction: float  # integer tasks: sequences exactly right after rounding
+    exact_fraction: float  # tasks with an output grid: sequences exactly right on it
     rel_mse: float  # MSE / Var(y)
     passed: bool
-    discrete: bool = True
+    discrete: bool = True  # judged on the task's output grid (else by relMSE)
     short_sequences_exact: bool | None = None  # every short sequence (discrete tasks)
 
     def describe(self) -> str:
@@ -120,7 +125,7 @@ def hardened_outputs(model: DiscreteTransformer, task: Task, x: np.ndarray) -> n
     """The hardened model's outputs on x[B,T,C] in float64, closed-loop for feedback tasks."""
     model64 = _copy_model(model).double()
     xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))
-    y = model64.run_closed_loop(xt, task.feedback, round_feedback=task.discrete)
+    y = model64.run_closed_loop(xt, task.feedback, task.output_grid)
     return y.numpy()
 
 
@@ -131,7 +136,8 @@ def check_exactness(
     seed: int = 12345,
     exhaustive_budget: int = EXHAUSTIVE_BUDGET,
 ) -> Exactness:
-    """The task's bar: discrete tasks 100% exact after rounding; real tasks relMSE < 1e-6.
+    """The task's bar: 100% exact on the task's output grid (``Task.quantise``: integers,
+    multiples of 1/d); real outputs relMSE < 1e-6.
 
     Discrete tasks must also be exact on every short sequence the verifier enumerates (all
     lengths whose count stays within ``exhaustive_budget``): a model wrong on one input in a
@@ -141,15 +147,17 @@ def check_exactness(
     x = task.sample(rng, sequences)
     y = task.run_oracle(x)
     pred = hardened_outputs(model, task, x)
+    graded = task.output_grid is not None
     if not np.all(np.isfinite(pred)):
-        return Exactness(sequences, 0.0, math.inf, False, task.discrete)
-    exact = float(np.mean(np.all(np.round(pred) == y, axis=1)))
+        return Exactness(sequences, 0.0, math.inf, False, graded)
+    right = (task.quantise(pred) == y).reshape(len(y), -1)  # every position and output
+    exact = float(np.mean(np.all(right, axis=1)))
     rel_mse = float(np.mean((pred - y) ** 2) / max(np.var(y), 1e-12))
-    passed = exact == 1.0 if task.discrete else rel_mse < REAL_REL_MSE_BAR
+    passed = exact == 1.0 if graded else rel_mse < REAL_REL_MSE_BAR
     short = None
-    if passed and task.discrete:
+    if passed and graded and task.discrete:
         short = passed = exact_on_short_sequences(model, task, exhaustive_budget)
-    return Exactness(sequences, exact, rel_mse, passed, task.discrete, short)
+    return Exactness(sequences, exact, rel_mse, passed, graded, short)
 
 
 def exact_on_short_sequences(model: DiscreteTransformer, task: Task, budget: int) -> bool:
@@ -164,7 +172,8 @@ def exact_on_short_sequences(model: DiscreteTransformer, task: Task, budget: int
         index = np.indices((len(points),) * length).reshape(length, -1).T
         for start in range(0, len(index), 1 << 16):
             x = points[index[start : start + (1 << 16)]]
-            if not np.array_equal(np.round(hardened_outputs(model, task, x)), task.run_oracle(x)):
+            outputs = task.quantise(hardened_outputs(model, task, x))
+            if not np.array_equal(outputs, task.run_oracle(x)):
                 return False
     return True
 
@@ -245,7 +254,8 @@ HEAD = ("out_weight", "out_bias")
 
 
 def solve_head(features: torch.Tensor, target: torch.Tensor, ridge: float = 1e-8) -> torch.Tensor:
-    """Least-squares output head [weights..., bias] for features[n, width] -> target[n].
+    """Least-squares output head [weights..., bias] for features[n, width] -> target[n]
+    (target[n, K] for K output heads: one column of weights per head).
 
     Solved in float64 with a small relative ridge, so duplicate or all-zero variables stay
     solvable; the solve is differentiable, so training optimises the features for the best
@@ -274,10 +284,10 @@ def _projected_loss(
     """
     cfg = model.config
     features = model.residual_stream(x, tau=tau, mode=mode, noise=noise).reshape(-1, cfg.width)
-    target = (y / cfg.output_scale).reshape(-1)
+    target = (y / cfg.output_scale).reshape(-1, *model.out_bias.shape)  # [n] or [n, K]
     head = solve_head(features, target)
     with torch.no_grad():
-        model.out_weight.copy_(head[:-1])
+        model.out_weight.copy_(head[:-1].transpose(0, -1))
         model.out_bias.copy_(head[-1])
     prediction = features @ head[:-1] + head[-1]
     return torch.mean((prediction - target) ** 2)
@@ -400,9 +410,9 @@ def fit_output_head(
     inputs = torch.from_numpy(model_inputs(task, x, y))
     model64 = _copy_model(model).double()
     stream = model64.residual_stream(inputs, mode="hard").reshape(-1, model.config.width)
-    target = torch.from_numpy(y.reshape(-1)) / model.config.output_scale
+    target = torch.from_numpy(y.reshape(-1, *model.out_bias.shape)) / model.config.output_scale
     solution = solve_head(stream, target, ridge=1e-13)
-    model.out_weight.copy_(solution[:-1].to(model.out_weight.dtype))
+    model.out_weight.copy_(solution[:-1].transpose(0, -1).to(model.out_weight.dtype))
     model.out_bias.copy_(solution[-1].to(model.out_bias.dtype))
 
 
@@ -544,7 +554,7 @@ def check_arguments(
 
 def _shape_of(task: Task, size: ModelSize) -> ModelConfig:
     """The config make_config would build, without sampling (scales do not change sizes)."""
-    names = tuple(task.channels) + ((FEEDBACK_INPUT,) if task.feedback else ())
+    names = task.model_inputs
     return ModelConfig(
         input_names=names,
         input_scales=(1.0,) * len(names),
@@ -553,6 +563,7 @@ def _shape_of(task: Task, size: ModelSize) -> ModelConfig:
         layers=tuple(LayerSpec(h, m) for h, m in size.layers),
         mlp_hidden=size.mlp_hidden,
         mlp_arity=size.mlp_arity,
+        outputs=task.n_outputs,
     )
 
 

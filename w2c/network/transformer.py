@@ -20,6 +20,7 @@ from torch import nn
 
 from w2c.network.config import ModelConfig
 from w2c.network.sampler import Mode, select
+from w2c.tasks import quantise
 
 
 def ple_linear(
@@ -83,8 +84,9 @@ class DiscreteTransformer(nn.Module):
                 layer.w2 = nn.Parameter(torch.randn(m, hid) / math.sqrt(hid))
                 layer.b2 = nn.Parameter(torch.zeros(m))
             self.layers.append(layer)
-        self.out_weight = nn.Parameter(0.1 * torch.randn(config.width))
-        self.out_bias = nn.Parameter(torch.zeros(()))
+        heads = () if config.outputs == 1 else (config.outputs,)  # one head: the v1 shapes
+        self.out_weight = nn.Parameter(0.1 * torch.randn(*heads, config.width))
+        self.out_bias = nn.Parameter(torch.zeros(heads))
         distance = (
             torch.arange(config.length)[:, None]
             + config.pad
@@ -134,9 +136,11 @@ class DiscreteTransformer(nn.Module):
         noise: bool = False,
         traces: list[LayerTrace] | None = None,
     ) -> torch.Tensor:
-        """x[B, T, n_inputs] in task units -> y[B, T] in task units."""
+        """x[B, T, n_inputs] in task units -> y[B, T] (y[B, T, K] for K outputs), task units."""
         stream = self.residual_stream(x, tau, mode, noise, traces)
-        return (stream @ self.out_weight + self.out_bias) * self.config.output_scale
+        return (
+            stream @ self.out_weight.transpose(0, -1) + self.out_bias
+        ) * self.config.output_scale
 
     def residual_stream(
         self,
@@ -184,18 +188,21 @@ class DiscreteTransformer(nn.Module):
         return stream
 
     @torch.no_grad()
-    def run_closed_loop(
-        self, x: torch.Tensor, feedback: bool, round_feedback: bool
-    ) -> torch.Tensor:
-        """The hardened model on task inputs x[B,T,C]; feedback tasks feed their own output."""
+    def run_closed_loop(self, x: torch.Tensor, feedback: bool, grid: int | None) -> torch.Tensor:
+        """The hardened model on task inputs x[B,T,C]; feedback tasks feed their own outputs.
+
+        Fed-back outputs go through the task's output grid (w2c.tasks.quantise; None: as
+        computed), as the task's outputs are compared.
+        """
         if not feedback:
             return self(x, mode="hard")
         batch, steps, _ = x.shape
-        prev = x.new_zeros(batch, steps, 1)
-        y = x.new_zeros(batch, steps)
+        outputs = self.config.outputs
+        prev = x.new_zeros(batch, steps, outputs)
+        y = x.new_zeros(batch, steps, outputs)
         for t in range(steps):
             out = self(torch.cat([x[:, : t + 1], prev[:, : t + 1]], dim=-1), mode="hard")
-            y[:, t] = out[:, t]
+            y[:, t] = out[:, t].reshape(batch, outputs)
             if t + 1 < steps:
-                prev[:, t + 1, 0] = out[:, t].round() if round_feedback else out[:, t]
-        return y
+                prev[:, t + 1] = torch.from_numpy(quantise(y[:, t].numpy(), grid))
+        return y[..., 0] if outputs == 1 else y

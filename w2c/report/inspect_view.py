@@ -16,6 +16,7 @@ INSPECT_SAMPLES = 512
 
 def summarise(path: Path, view: Any = None) -> dict[str, Any]:
     """Everything inspect shows, as plain data (``view``: an already computed ModelView)."""
+    from w2c.network.checkpoint import FORMAT_NAME
     from w2c.report import model_view
     from w2c.report.schema import SCHEMA
 
@@ -25,16 +26,20 @@ def summarise(path: Path, view: Any = None) -> dict[str, Any]:
     cfg = checkpoint.config
     training = checkpoint.training
     history = training["history"]
-    output = found[seen.stages[0][1].output].lowered.op
+    lowered = seen.stages[0][1]
+    heads = [_output_head(o, found[o].lowered.op) for o in lowered.outputs]
     return {
         "schema": SCHEMA,
         "kind": "inspect",
         "path": str(path),
-        "format": "w2c.discrete-transformer/1",
+        "format": f"{FORMAT_NAME}/{checkpoint.format_version}",
         "w2c_version": checkpoint.w2c_version,
         "model_sha256": checkpoint.model_hash,
         "task": {
-            **{k: checkpoint.task[k] for k in ("name", "channels", "length", "feedback")},
+            **{
+                k: checkpoint.task[k]
+                for k in ("name", "channels", "length", "feedback", "outputs", "output")
+            },
             "domains": checkpoint.task["domains"],
             "user_task": checkpoint.task["source_sha256"] is not None,
             "oracle": seen.oracle,
@@ -51,11 +56,18 @@ def summarise(path: Path, view: Any = None) -> dict[str, Any]:
         "traced_sequences": int(seen.traces.samples),
         "heads": model_view.heads(found, seen.traces, cfg.pad),
         "mlps": model_view.mlps(found),
-        "output": {
-            "terms": [{"name": n, "weight": w} for n, w in output.terms],  # type: ignore[union-attr]
-            "bias": output.bias,  # type: ignore[union-attr]
-            "scale": output.scale,  # type: ignore[union-attr]
-        },
+        "output": {k: v for k, v in heads[0].items() if k != "name"},
+        "outputs": heads,  # one per output head (several for a task with several outputs)
+    }
+
+
+def _output_head(name: str, output: Any) -> dict[str, Any]:
+    """One output head of the lowered model: its terms, bias and scale."""
+    return {
+        "name": name,
+        "terms": [{"name": n, "weight": w} for n, w in output.terms],
+        "bias": output.bias,
+        "scale": output.scale,
     }
 
 
@@ -106,10 +118,11 @@ def render_text(summary: dict[str, Any]) -> str:
             )
     if not summary["mlps"]:
         lines.append("  (none)")
-    terms = " + ".join(f"{t['weight']:.4g}*{t['name']}" for t in summary["output"]["terms"])
-    lines.append(
-        f"output  {summary['output']['scale']:g} * ({terms} + {summary['output']['bias']:.4g})"
-    )
+    heads = summary.get("outputs") or [dict(summary["output"], name="y")]
+    for head in heads:  # one line per output head; a task with one output is "output"
+        terms = " + ".join(f"{t['weight']:.4g}*{t['name']}" for t in head["terms"])
+        label = "output " if len(heads) == 1 else f"output {head['name']}:"
+        lines.append(f"{label} {head['scale']:g} * ({terms} + {head['bias']:.4g})")
     if summary.get("plots"):
         lines.append(f"plots   {', '.join(summary['plots'])}")
     return "\n".join(lines)

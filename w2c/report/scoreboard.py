@@ -25,16 +25,16 @@ PASS_ORDER = ("infer_domains", "attention_patterns", "prune", "mlp_symbolic", "s
 
 def reference_source(task: Any) -> str | None:
     """The task's reference rule as a program, written by the compiler's own emitter."""
-    if task.reference is None:
+    if task.references is None:
         return None
-    from w2c.compiler.ir import IR, Input, Node, Output, TaskInfo, Traces
+    from w2c.compiler.ir import IR, Input, Node, Output, Traces, task_info
     from w2c.compiler.pipeline import Context
     from w2c.passes.emit import render
 
     nodes = [Node(c, Input(c, 0)) for c in task.channels]
-    nodes.append(Node("y", Output((), 0.0, 1.0, rule=task.reference)))
-    info = TaskInfo(task.name, tuple(task.channels), task.feedback, task.length, task.discrete)
-    ir = IR(info, tuple(nodes), "y")
+    for output, rule in zip(task.outputs, task.references, strict=True):
+        nodes.append(Node(output, Output((), 0.0, 1.0, rule=rule)))
+    ir = IR(task_info(task), tuple(nodes), task.outputs)
     context = Context(Traces({}, {}, {}, 0), task, pipeline=("reference",))
     return render(ir, context, ("The task's reference rule (textbook algorithm).",))
 

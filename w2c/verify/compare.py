@@ -3,16 +3,19 @@
 Shared by the exhaustive sweep, the hypothesis runs and the emitted test files, so every route
 applies exactly the same contract (docs/tasks.md) and tolerances (docs/verification.md):
 
-- integer/bit tasks: exact after rounding (correctness: round(program) == oracle; fidelity:
-  round(program) == round(model));
-- real tasks: correctness |program - oracle| <= 1e-6 * max(1, |oracle|) per output; fidelity
+- tasks with an output grid (integer outputs, or multiples of 1/d declared with
+  ``Fractions``: ``Task.output_grid``): exact on the grid (correctness: program on the grid ==
+  oracle; fidelity: program == model, both put on the grid by ``Task.quantise``);
+- real outputs: correctness |program - oracle| <= 1e-6 * max(1, |oracle|) per output; fidelity
   relMSE = MSE / Var(model) <= 1e-6 over the whole check set.
 
 The NumPy twin (``program_numpy``, kind "twin") is held against program() output by output:
-integer/bit tasks round both sides, real tasks use the correctness tolerance.
+tasks with a grid put both sides on it, real outputs use the correctness tolerance. A task with
+K outputs compares every output channel of every position.
 
-A program that raises, returns something that is not a list of ``len(xs)`` finite numbers, is a
-failure with a counterexample, never a crash of the verifier.
+A program that raises, returns something that is not a list of ``len(xs)`` finite numbers (of
+K-tuples of them for K outputs), is a failure with a counterexample, never a crash of the
+verifier.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ REL_MSE_BAR = 1e-6  # fidelity, real tasks: MSE / Var(y_model) <= 1e-6
 PER_OUTPUT_KINDS = ("correctness", "twin")  # judged output by output, never in aggregate
 
 Program = Callable[[Sequence[Any]], Any]
-Reference = Callable[[np.ndarray], np.ndarray]  # x[B, L, C] -> y[B, L]
+Reference = Callable[[np.ndarray], np.ndarray]  # x[B, L, C] -> y[B, L] (y[B, L, K])
 
 
 def xs_array(task: Task, sequences: Sequence[Sequence[Any]]) -> np.ndarray:
@@ -41,27 +44,42 @@ def xs_array(task: Task, sequences: Sequence[Sequence[Any]]) -> np.ndarray:
     return x.reshape(len(sequences), -1, task.n_channels)
 
 
-def as_outputs(raw: object, length: int) -> tuple[np.ndarray | None, str | None]:
-    """The program's return value as float64[length], or why it is not a valid output list."""
+def as_outputs(raw: object, length: int, outputs: int = 1) -> tuple[np.ndarray | None, str | None]:
+    """The program's return value as float64[length] (float64[length, K] for K outputs, a
+    K-tuple per position), or why it is not a valid output list."""
     if isinstance(raw, np.ndarray):
         raw = raw.tolist()
     if not isinstance(raw, (list, tuple)):
         return None, f"returned a {type(raw).__name__}, not a list"
     if len(raw) != length:
         return None, f"returned {len(raw)} outputs for {length} inputs"
+    rows = []
     for t, value in enumerate(raw):
-        if not isinstance(value, numbers.Real):
+        if outputs > 1:
+            if not isinstance(value, (list, tuple)) or len(value) != outputs:
+                return None, f"output {t} is a {type(value).__name__}, not a {outputs}-tuple"
+            bad = [v for v in value if not isinstance(v, numbers.Real)]
+            if bad:
+                return None, f"output {t} holds a {type(bad[0]).__name__}, not a number"
+            rows.append([float(v) for v in value])
+        elif not isinstance(value, numbers.Real):
             return None, f"output {t} is a {type(value).__name__}, not a number"
-    values = np.array([float(v) for v in raw], dtype=np.float64)
-    if not np.all(np.isfinite(values)):
-        return None, f"output {int(np.argmin(np.isfinite(values)))} is not finite"
+        else:
+            rows.append(float(value))
+    values = np.array(rows, dtype=np.float64).reshape(
+        (length,) + ((outputs,) if outputs > 1 else ())
+    )
+    finite = np.isfinite(values).reshape(length, -1).all(axis=1)
+    if not np.all(finite):
+        return None, f"output {int(np.argmin(finite))} is not finite"
     return values, None
 
 
 def run_program(
-    program: Program, sequences: Sequence[Sequence[Any]], length: int
+    program: Program, sequences: Sequence[Sequence[Any]], length: int, outputs: int = 1
 ) -> tuple[np.ndarray, dict[int, tuple[str, object]]]:
-    """Call ``program`` on each sequence (all of one length): outputs[n, length] and problems.
+    """Call ``program`` on each sequence (all of one length): outputs[n, length] (outputs[n,
+    length, K] for K outputs) and problems.
 
     ``problems`` maps an index to (what went wrong, what came back); those rows are NaN. The
     common case (every call returns proper numbers) is checked in one NumPy conversion. A
@@ -69,7 +87,7 @@ def run_program(
     """
     batch = getattr(program, "run_batch", None)
     if batch is not None:
-        return batch(sequences, length)
+        return batch(sequences, length, outputs)
     count = len(sequences)
     raws: list[object] = [None] * count
     errors: dict[int, tuple[str, object]] = {}
@@ -83,29 +101,30 @@ def run_program(
         except Exception as exc:  # the program under test: any failure is a finding
             errors[index] = (f"raised {type(exc).__name__}: {exc}"[:200], None)
             start = index + 1
+    shape = (count, length) + ((outputs,) if outputs > 1 else ())
     if not errors:
-        fast = _fast_outputs(raws, count, length)
+        fast = _fast_outputs(raws, shape)
         if fast is not None:
             return fast, {}
-    outputs = np.full((count, length), np.nan)
+    found = np.full(shape, np.nan)
     for index, raw in enumerate(raws):
         if index in errors:
             continue
-        values, problem = as_outputs(raw, length)
+        values, problem = as_outputs(raw, length, outputs)
         if problem is None:
-            outputs[index] = values
+            found[index] = values
         else:
             errors[index] = (problem, raw)
-    return outputs, errors
+    return found, errors
 
 
-def _fast_outputs(raws: list[object], count: int, length: int) -> np.ndarray | None:
+def _fast_outputs(raws: list[object], shape: tuple[int, ...]) -> np.ndarray | None:
     """All returns as one numeric array, or None when any needs the per-call checks."""
     try:
         array = np.asarray(raws)
     except (ValueError, TypeError):
         return None
-    if array.shape != (count, length) or array.dtype.kind not in "biuf":
+    if array.shape != shape or array.dtype.kind not in "biuf":
         return None
     array = array.astype(np.float64)
     return array if np.all(np.isfinite(array)) else None
@@ -114,17 +133,20 @@ def _fast_outputs(raws: list[object], count: int, length: int) -> np.ndarray | N
 def output_ok(task: Task, kind: str, got: np.ndarray, ref: np.ndarray) -> np.ndarray:
     """Per-output pass mask under the tolerance of ``kind`` ("correctness" or "fidelity")."""
     with np.errstate(invalid="ignore"):
-        if task.discrete:
-            expected = ref if kind == "correctness" else np.rint(ref)
-            return np.rint(got) == expected
+        if task.output_grid is not None:  # the oracle's outputs are on the grid already
+            expected = ref if kind == "correctness" else task.quantise(ref)
+            return task.quantise(got) == expected
         if kind in PER_OUTPUT_KINDS:
             return np.abs(got - ref) <= REAL_ABS_TOL * np.maximum(1.0, np.abs(ref))
         return np.isfinite(got) & np.isfinite(ref)  # real fidelity: the aggregate decides
 
 
 def tolerance_text(task: Task, kind: str) -> str:
-    if task.discrete:
+    grid = task.output_grid
+    if grid == 1:
         return "exact after rounding"
+    if grid is not None:
+        return f"exact on multiples of 1/{grid}"
     if kind in PER_OUTPUT_KINDS:
         return f"|err| <= {REAL_ABS_TOL:g}*max(1,|y|)"
     return f"relMSE <= {REL_MSE_BAR:g}"
@@ -174,7 +196,7 @@ class Tally:
         problems: dict[int, tuple[str, object]],
     ) -> None:
         """Fold in one batch (all of one length); keeps the first failure in batch order."""
-        count, length = got.shape
+        count, length = got.shape[:2]
         self.cases += count
         low, high = self.lengths or (length, length)
         self.lengths = (min(low, length), max(high, length))
@@ -186,15 +208,15 @@ class Tally:
         self.sq_error += float(np.sum(diff**2))
         self.ref_sum += float(np.sum(np.where(valid, ref, 0.0)))
         self.ref_sq += float(np.sum(np.where(valid, ref, 0.0) ** 2))
-        if not self.task.discrete and self.kind == "fidelity" and count:
-            row = int(np.argmax(np.sum(diff**2, axis=1)))
+        if self.aggregate and count:
+            row = int(np.argmax(np.sum(diff.reshape(count, -1) ** 2, axis=1)))
             score = float(np.sum(diff[row] ** 2))
             if self.worst is None or score > self.worst[0]:
                 self.worst = (score, self._example(sequences[row], ref[row], got[row], None))
         if self.failed:
             return
-        ok = output_ok(self.task, self.kind, got, ref)
-        bad_rows = np.flatnonzero(~ok.all(axis=1))
+        ok = output_ok(self.task, self.kind, got, ref).reshape(count, length, -1)
+        bad_rows = np.flatnonzero(~ok.reshape(count, -1).all(axis=1))
         first = min([*problems, *bad_rows.tolist()], default=None)
         if first is None:
             return
@@ -202,9 +224,16 @@ class Tally:
             message, raw = problems[first]
             self.failure = self._example(sequences[first], ref[first], raw, message)
         else:
-            position = int(np.argmin(ok[first]))
+            position, channel = np.unravel_index(int(np.argmin(ok[first])), ok[first].shape)
             self.failure = self._example(sequences[first], ref[first], got[first], None)
-            self.failure["position"] = position
+            self.failure["position"] = int(position)
+            if self.task.n_outputs > 1:
+                self.failure["output"] = self.task.outputs[int(channel)]
+
+    @property
+    def aggregate(self) -> bool:
+        """Real-output fidelity is judged over the whole check set (relMSE), not per output."""
+        return self.task.output_grid is None and self.kind == "fidelity"
 
     def _example(
         self, xs: Sequence[Any], expected: np.ndarray, got: object, error: str | None
@@ -230,7 +259,7 @@ class Tally:
         """Passed?, and the counterexample (for real fidelity: the worst sequence)."""
         if self.failed:
             return False, self.failure
-        if not self.task.discrete and self.kind == "fidelity":
+        if self.aggregate:
             rel = self.rel_mse
             if rel is None or rel > REL_MSE_BAR:
                 return False, self.worst[1] if self.worst else None
@@ -244,6 +273,6 @@ class Tally:
         plural = "" if self.cases == 1 else "s"
         text = f"{self.cases} sequence{plural}{span}, {tolerance_text(self.task, self.kind)}"
         text += f", max |err| {self.max_abs_error:.3g}"
-        if self.kind == "fidelity" and not self.task.discrete and self.rel_mse is not None:
+        if self.aggregate and self.rel_mse is not None:
             text += f", relMSE {self.rel_mse:.3g}"
         return text

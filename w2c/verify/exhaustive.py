@@ -89,7 +89,7 @@ def sweep(
                 break
             chunk: Sequence[Any] = list(itertools.islice(enumeration, CHUNK))
             began = time.perf_counter()
-            got, problems = run_program(program, chunk, length)
+            got, problems = run_program(program, chunk, length, task.n_outputs)
             program_seconds += time.perf_counter() - began
             index = np.arange(start, start + len(chunk), dtype=np.int64)
             x = array[(index[:, None] // powers) % size]  # [n, L, C], same order as product

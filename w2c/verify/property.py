@@ -143,7 +143,7 @@ def property_check(
         except Exception as exc:  # the oracle's or model's fault, not the program's: re-raise
             state["error"] = exc
             raise
-        got, problems = run_program(program, [seq], len(seq))
+        got, problems = run_program(program, [seq], len(seq), task.n_outputs)
         single = Tally(task, kind)
         single.add([seq], got, ref, problems)
         if state["last"] is None:

@@ -4,9 +4,10 @@ First sympy: ``simplify(rule - reference) == 0`` is a proof on all reals. Where 
 decide (Max vs relu forms, Mod, |a - b| vs xor on bits) and every symbol ranges over a finite set,
 both rules are evaluated *exactly* (Python integers and fractions, never floats) at every point of
 the per-step domain: the product over the symbols of the channel's input domain (x symbols) or
-the task's declared output domain (y symbols), each with 0 added for lagged symbols because reads
-before the start of a sequence are 0. A rule over a symbol with an infinite range that sympy
-cannot simplify is "not proven": the method does not apply.
+the task's declared output domain (y symbols; integers, or the fractions of ``Fractions``), each
+with 0 added for lagged symbols because reads before the start of a sequence are 0. A rule over a
+symbol with an infinite range that sympy cannot simplify is "not proven": the method does not
+apply. A task with several outputs proves each output's rule against its own reference.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
 from w2c.contract import EXHAUSTIVE_BUDGET
-from w2c.tasks import IntRange, Task, parse_symbol, x_sym
+from w2c.tasks import Fractions, IntRange, Task, parse_symbol, x_sym
 from w2c.verify.compare import json_value
 from w2c.verify.report import Evidence
 
@@ -48,21 +49,24 @@ def canonical(expr: sympy.Expr, task: Task) -> sympy.Expr:
     mapping = {}
     for symbol in expr.free_symbols:
         name, lag = parse_symbol(symbol)  # type: ignore[arg-type]
-        if name == "y" and not (task.feedback and lag >= 1):
+        if name in task.outputs and not (task.feedback and lag >= 1):
             raise ValueError(f"{symbol} is not readable in task {task.name}")
-        if name != "y" and name not in task.channels:
+        if name not in task.outputs and name not in task.channels:
             raise ValueError(f"{symbol} names no channel of task {task.name}")
         mapping[symbol] = x_sym(lag, name)
     return expr.xreplace(mapping)
 
 
-def per_step_values(symbol: sympy.Symbol, task: Task) -> list[int] | None:
+def per_step_values(symbol: sympy.Symbol, task: Task) -> list[int | Fraction] | None:
     """The finite set a symbol ranges over in one update step, or None if infinite."""
     name, lag = parse_symbol(symbol)
-    domain = task.output if name == "y" else task.inputs[task.channels.index(name)]
-    if not isinstance(domain, IntRange):
+    domain = task.output if name in task.outputs else task.inputs[task.channels.index(name)]
+    if isinstance(domain, IntRange):
+        values: set[int | Fraction] = set(range(domain.lo, domain.hi))
+    elif isinstance(domain, Fractions):
+        values = set(domain.exact_values())
+    else:
         return None
-    values = set(range(domain.lo, domain.hi))
     if lag >= 1:
         values.add(0)  # reads before the sequence start are 0
     return sorted(values)
@@ -73,8 +77,46 @@ def _exact(value: Any) -> bool:
     return isinstance(value, (int, Fraction, sympy.Rational))
 
 
-def symbolic_check(rule: sympy.Expr, task: Task, budget: int = EXHAUSTIVE_BUDGET) -> Evidence:
-    """Prove ``rule == task.reference`` on the per-step domain, or say why not."""
+def symbolic_check(
+    rule: sympy.Expr | tuple[sympy.Expr, ...], task: Task, budget: int = EXHAUSTIVE_BUDGET
+) -> Evidence:
+    """Prove ``rule == task.reference`` on the per-step domain, or say why not.
+
+    With several outputs, ``rule`` holds one rule per output and each is proved against its
+    own reference; the evidence passes only when every one does.
+    """
+    references = task.references
+    if task.n_outputs > 1 and references is not None:
+        rules = tuple(rule) if isinstance(rule, (tuple, list)) else ()
+        if len(rules) != task.n_outputs:
+            detail = f"not proven: {len(rules)} rules for {task.n_outputs} outputs"
+            return Evidence("symbolic", False, 0, None, 0.0, None, 0.0, None, detail)
+        parts = [_one_check(r, ref, task, budget) for r, ref in zip(rules, references, strict=True)]
+        return _combined(parts, task.outputs)
+    return _one_check(rule, task.reference, task, budget)  # type: ignore[arg-type]
+
+
+def _combined(parts: list[Evidence], outputs: tuple[str, ...]) -> Evidence:
+    """One Evidence for the per-output proofs (a counterexample names its output)."""
+    failed = next((i for i, e in enumerate(parts) if not e.passed), None)
+    example = None
+    if failed is not None and parts[failed].counterexample is not None:
+        example = dict(parts[failed].counterexample, output=outputs[failed])  # type: ignore[arg-type]
+    return Evidence(
+        "symbolic",
+        failed is None,
+        sum(e.cases for e in parts),
+        None,
+        max(e.max_abs_error for e in parts),
+        None,
+        sum(e.seconds for e in parts),
+        example,
+        "; ".join(f"{o}: {e.detail}" for o, e in zip(outputs, parts, strict=True)),
+    )
+
+
+def _one_check(rule: sympy.Expr, reference: sympy.Expr | None, task: Task, budget: int) -> Evidence:
+    """One rule against one reference rule (the method of this module's docstring)."""
     began = time.perf_counter()
 
     def evidence(passed: bool, cases: int, detail: str, **extra: Any) -> Evidence:
@@ -90,11 +132,11 @@ def symbolic_check(rule: sympy.Expr, task: Task, budget: int = EXHAUSTIVE_BUDGET
             detail,
         )
 
-    if task.reference is None:
+    if reference is None:
         return evidence(False, 0, "not applicable: the task has no reference rule")
     try:
         mine = canonical(sympy.sympify(rule), task)
-        reference = canonical(task.reference, task)
+        reference = canonical(reference, task)
     except (ValueError, sympy.SympifyError) as exc:
         return evidence(False, 0, f"not proven: the rule {exc}")
     if sympy.simplify(mine - reference) == 0:

@@ -65,7 +65,7 @@ def model_reference(task: Task, model: DiscreteTransformer) -> Reference:
 
     Works on a float64 copy, so verifying never changes the caller's model.
     """
-    expected = task.n_channels + (1 if task.feedback else 0)
+    expected = len(task.model_inputs)
     if model.config.n_inputs != expected:
         raise InputError(
             f"the model reads {model.config.n_inputs} inputs but task {task.name} gives {expected}"
@@ -81,7 +81,7 @@ def model_reference(task: Task, model: DiscreteTransformer) -> Reference:
 
 
 def twin_reference(task: Task, twin: Callable[[np.ndarray], Any]) -> Reference:
-    """x[B, L, C] -> ``program_numpy``'s y[B, L], to hold against program().
+    """x[B, L, C] -> ``program_numpy``'s y[B, L] (y[B, L, K]), to hold against program().
 
     A twin that raises or returns the wrong shape yields NaN rows, so the check fails with a
     counterexample instead of stopping the verifier; ``problems`` keeps the first reason.
@@ -89,14 +89,15 @@ def twin_reference(task: Task, twin: Callable[[np.ndarray], Any]) -> Reference:
 
     def run(x: np.ndarray) -> np.ndarray:
         xs = x[..., 0].copy() if task.n_channels == 1 else x.copy()
+        shape = task.output_shape(*x.shape[:2])
         try:
             y = np.asarray(twin(xs), dtype=np.float64)
         except Exception as exc:  # the twin under test: any failure is a finding
             run.problems.append(f"program_numpy raised {type(exc).__name__}: {exc}"[:200])
-            return np.full(x.shape[:2], np.nan)
-        if y.shape != x.shape[:2]:
-            run.problems.append(f"program_numpy returned shape {y.shape} for {x.shape[:2]}")
-            return np.full(x.shape[:2], np.nan)
+            return np.full(shape, np.nan)
+        if y.shape != shape:
+            run.problems.append(f"program_numpy returned shape {y.shape} for {shape}")
+            return np.full(shape, np.nan)
         return y
 
     run.problems = []  # type: ignore[attr-defined]
@@ -144,6 +145,8 @@ def verify(
         references["twin"] = twin_reference(task, twin)
     found: dict[str, list[Evidence]] = {kind: [] for kind in ("correctness", "fidelity", "twin")}
     proved: str | None = None
+    if task.n_outputs > 1:
+        source = None  # the proof reads one value per step (docs/verification.md, "The proof subset")
     with torch_threads(1):
         target, target_name = (rule, "rule") if rule is not None else (task.reference, "reference")
         result = None
