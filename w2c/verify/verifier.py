@@ -146,7 +146,7 @@ def verify(
     found: dict[str, list[Evidence]] = {kind: [] for kind in ("correctness", "fidelity", "twin")}
     proved: str | None = None
     if task.n_outputs > 1:
-        source = None  # the proof reads one value per step (docs/verification.md, "The proof subset")
+        source = None  # the proof reads one value per step: docs/verification.md
     with torch_threads(1):
         target, target_name = (rule, "rule") if rule is not None else (task.reference, "reference")
         result = None
