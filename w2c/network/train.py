@@ -276,7 +276,9 @@ class Batches:
     process (w2c/usercode.py), where each call costs a round trip.
     """
 
-    def __init__(self, task: Task, rng: np.random.Generator, batch: int, block: int = BLOCK) -> None:
+    def __init__(
+        self, task: Task, rng: np.random.Generator, batch: int, block: int = BLOCK
+    ) -> None:
         self.task, self.rng, self.batch, self.block = task, rng, batch, block
         self.x: torch.Tensor | None = None
         self.y: torch.Tensor | None = None
