@@ -210,7 +210,7 @@ def _record(accepted: int | None) -> dict:
         "index": 0,
         "size": "0h1m hidden=8",
         "seed": 1000,
-        "read_lr_scale": 0.1,
+        "settings": "600+300 steps of 128, tau 1->0.1",
         "outcome": CLEAN,
         "detail": "100.00% of 10000 sequences exact",
         "seconds": 1.5,

@@ -397,7 +397,7 @@ ATTEMPT_KEYS: dict[str, Callable[[object], bool]] = {
     "index": _is_int,
     "size": _is_text,
     "seed": _is_int,
-    "read_lr_scale": _is_number,
+    "settings": _is_text,
     "outcome": _is_text,
     "detail": _is_text,
     "seconds": _is_number,

@@ -150,6 +150,14 @@ class TrainSettings:
     # head and sub-MLP to the output (a group L1), so a variable the task does not need fades.
     sparsity: float = 1e-3
 
+    def describe(self) -> str:
+        """The schedule in a few words (the search's listing and record)."""
+        reads = "" if self.read_lr_scale == 0.1 else f", reads x{self.read_lr_scale:g}"
+        return (
+            f"{self.steps}+{self.polish_steps} steps of {self.batch}, "
+            f"tau {self.tau_start:g}->{self.tau_end:g}{reads}"
+        )
+
 
 @dataclass(frozen=True)
 class Attempt:
@@ -160,6 +168,4 @@ class Attempt:
     seed: int
 
     def describe(self) -> str:
-        fast = self.settings.read_lr_scale != TrainSettings.read_lr_scale
-        variant = " fast-reads" if fast else ""
-        return f"{self.size.describe()}{variant}, seed {self.seed}"
+        return f"{self.size.describe()}, {self.settings.describe()}, seed {self.seed}"

@@ -43,6 +43,7 @@ STOPPED = "stopped"  # the search stopped it (an earlier attempt was accepted, o
 
 EARLIER_CLEAN = "an earlier attempt is clean"
 BUDGET_SPENT = "the budget ran out"
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 Event = dict[str, Any]
 EventHook = Callable[[Event], None]
@@ -71,7 +72,7 @@ class AttemptResult:
             "index": self.index,
             "size": self.attempt.size.describe(),
             "seed": self.attempt.seed,
-            "read_lr_scale": float(self.attempt.settings.read_lr_scale),
+            "settings": self.attempt.settings.describe(),
             "outcome": self.outcome,
             "detail": self.detail[:200],
             "seconds": round(self.seconds, 3),
@@ -332,6 +333,7 @@ def _child_error(index: int, payload: tuple[str, ...]) -> BaseException:
 def _child_main(conn: Connection, task: Task, index: int, attempt: Attempt, threads: int) -> None:
     """An attempt's process: train, judge, send the result; errors become messages."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _die_with_parent()
 
     def send(kind: str, payload: object) -> None:
         conn.send_bytes(pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL))
@@ -351,6 +353,18 @@ def _child_main(conn: Connection, task: Task, index: int, attempt: Attempt, thre
         send("error", ("internal", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
     finally:
         conn.close()
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this process when the search's process dies (even by SIGKILL),
+    so no attempt outlives its search on a shared machine. Elsewhere a no-op."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux, or no prctl
+        pass
 
 
 def _own_user_code(task: Task) -> Task:
