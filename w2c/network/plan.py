@@ -20,6 +20,7 @@ from w2c.tasks import Task
 LADDER: tuple[ModelSize, ...] = (
     ModelSize(((0, 0),)),  # the output head alone: linear in the inputs at t
     ModelSize(((0, 1),), 8),  # one pointwise function
+    ModelSize(((0, 1),), 16),  # ... wider
     ModelSize(((1, 0),), 8),  # one read of the past
     ModelSize(((1, 1),), 8),
     ModelSize(((2, 0),), 8),

@@ -102,6 +102,8 @@ class Exactness:
         )
         if self.short_sequences_exact is False:
             text += ", but wrong on some short sequence"
+        elif self.exact_fraction == 1.0 and not self.passed:
+            text += " (right only after rounding)"
         return text
 
 
