@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from w2c import Bits, IntRange, Task, shift, x_sym
+from w2c import Bits, IntRange, Task, shift, x_sym, y_sym
 
 x0, x1, x2, x3 = (x_sym(k) for k in range(4))
 
@@ -85,7 +85,7 @@ TASKS: dict[str, Task] = {
             (IntRange(0, 10),),
             lambda x: np.cumsum(_x(x), axis=1),
             feedback=True,
-            reference=x_sym(0) + sympy.Symbol("y[t-1]", real=True),
+            reference=x_sym(0) + y_sym(1),
             description="x[0] + ... + x[t], feedback",
         ),
         Task(
