@@ -11,7 +11,6 @@ import torch
 
 from w2c.cli import run
 from w2c.corpus import TASKS
-from w2c.network.checkpoint import load
 from w2c.network.config import ModelSize, TrainSettings
 from w2c.network.train import train_run
 
@@ -37,23 +36,6 @@ def task_file(tmp_path: Path) -> Path:
     path = tmp_path / "my_tasks.py"
     path.write_text(USER_TASKS)
     return path
-
-
-def test_user_task_trains_saves_and_compiles(task_file: Path, tmp_path: Path) -> None:
-    model = tmp_path / "pair.pt"
-    argv = ["train", f"{task_file}:sum_prev_pair", "-o", str(model), "--steps", "600", "-q"]
-    assert run(argv) == 0
-    checkpoint = load(model)
-    assert checkpoint.task_name == "sum_prev_pair"
-    assert checkpoint.task["source_sha256"] is not None and checkpoint.task["length"] == 6
-    program = tmp_path / "pair.py"
-    spec = f"{task_file}:sum_prev_pair"
-    assert run(["compile", str(model), "-o", str(program), "--task", spec, "-q"]) == 0
-    namespace: dict = {}
-    exec(program.read_text(), namespace)
-    assert namespace["program"]([3, 4, 5, 6]) == [0, 3, 7, 9]
-    # without --task only fidelity can be checked, and the run says so
-    assert run(["compile", str(model), "-o", str(tmp_path / "p2.py"), "-q"]) == 0
 
 
 def test_training_is_reproducible() -> None:
@@ -188,8 +170,8 @@ def test_train_numeric_flags_are_checked_before_training(
 
 
 def test_python_train_validates_its_arguments() -> None:
+    from w2c import train
     from w2c.errors import InputError
-    from w2c.network.train import train
 
     task = TASKS["sum_last2"]
     for kwargs in ({"steps": 0}, {"seed": -1}, {"seed": 1.5}, {"threads": 0}, {"max_attempts": 0}):
@@ -212,15 +194,15 @@ def test_a_task_too_big_to_train_is_refused_by_memory(
     assert not target.exists()
 
 
-def test_training_memory_grows_with_length_and_batch() -> None:
-    from w2c.network.config import Recipe
+def test_training_memory_grows_with_length_batch_and_jobs() -> None:
+    from w2c.network.config import Attempt
     from w2c.network.train import training_memory
     from w2c.tasks import Bits, Task
 
     def task(length: int) -> Task:
         return Task("t", (Bits(),), lambda x: x[..., 0], length=length)
 
-    recipe = Recipe((ModelSize(((2, 1),), 8),))
-    big_batch = Recipe(recipe.sizes, TrainSettings(batch=100_000))
-    assert training_memory(task(80), recipe) > 20 * training_memory(task(10), recipe)
-    assert training_memory(task(10), big_batch) > 2 * training_memory(task(10), recipe)
+    plan = [Attempt(ModelSize(((2, 1),), 8), TrainSettings(), 0)]
+    big_batch = [Attempt(ModelSize(((2, 1),), 8), TrainSettings(batch=100_000), 0)]
+    assert training_memory(task(80), plan) > 20 * training_memory(task(10), plan)
+    assert training_memory(task(10), big_batch) > 2 * training_memory(task(10), plan)

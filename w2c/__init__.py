@@ -19,7 +19,7 @@ __all__ = [
 ]
 
 
-_LAZY = {"compile_model": "w2c.compiler", "train": "w2c.network.train"}
+_LAZY = {"compile_model": "w2c.compiler", "train": "w2c.network.search"}
 
 
 def __getattr__(name: str):  # type: ignore[no-untyped-def]

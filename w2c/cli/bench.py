@@ -34,7 +34,7 @@ def bench_command(
         bool,
         typer.Option("--train", help="Retrain every task into OUT/models first (slow)."),
     ] = False,
-    seed: Annotated[int, typer.Option(help="Base seed of the restart plans (--train).")] = 0,
+    seed: Annotated[int, typer.Option(help="Base seed of the search plans (--train).")] = 0,
     force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
@@ -55,13 +55,14 @@ def bench_command(
     say = None if quiet else (lambda message: typer.echo(f"w2c: {message}", err=True))
     source = models if models is not None else MODELS_DIR
     if train:
-        from w2c.train_checkpoint import train_and_save
+        from w2c.train_checkpoint import SearchOptions, train_and_save
 
         source = ensure_output_dir(folder / "models")
         for name in names:
             ensure_writable(source / f"{name}.pt", force)
         for name in names:
-            line = train_and_save(name, source / f"{name}.pt", force, seed, None, quiet)
+            options = SearchOptions(seed=seed, quiet=quiet)
+            line = train_and_save(name, source / f"{name}.pt", force, options)
             if say is not None:
                 say(line)
     rows, missing = scoreboard.measure(names, source, say)

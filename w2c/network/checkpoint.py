@@ -12,6 +12,7 @@ import json
 import math
 import re
 import reprlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ MAX_BYTES = 64 * 1024 * 1024
 MAX_HISTORY = 100_000  # log points
 MAX_VERSION_CHARS = 64
 MAX_INT = 2**63 - 1  # integer training fields are in 0..MAX_INT
+MAX_ATTEMPTS = 10_000  # attempts a training search record may list
 SCALE_RANGE = (1e-30, 1e30)  # input_scales and output_scale
 PLE_RANGE = (1e-6, 1e6)  # ple_range
 # The batch the compiler pushes through the model at once: lowering traces at most 4096
@@ -353,21 +355,19 @@ def _check_task(
 
 def _check_training(raw: object) -> dict[str, Any]:
     expected = set(TRAINING_SCALARS) | {"history", "size"}
-    if not isinstance(raw, dict) or set(raw) != expected:
-        raise CheckpointError(f"field 'training' must have keys {sorted(expected)}")
+    if not isinstance(raw, dict) or set(raw) - {"search"} != expected:
+        raise CheckpointError(
+            f"field 'training' must have keys {sorted(expected)} (and optionally 'search')"
+        )
+    if "search" in raw:
+        _check_search(raw["search"])
     for key, kind in TRAINING_SCALARS.items():
-        value = raw[key]
-        if kind is int:
-            ok = type(value) is int and 0 <= value <= MAX_INT
-        else:  # a float, or an int that converts to a finite float
-            ok = (type(value) is float and math.isfinite(value)) or (
-                type(value) is int and abs(value) <= 2**1023
-            )
+        # a float field takes a float, or an int that converts to a finite float
+        ok = _is_int(raw[key]) if kind is int else _is_number(raw[key])
         if not ok:
             shown = f"an integer in 0..{MAX_INT}" if kind is int else "a finite number"
             raise CheckpointError(f"training field {key!r} must be {shown}")
-    size = raw["size"]
-    if not isinstance(size, str) or len(size) > 200 or not size.isprintable():
+    if not _is_text(raw["size"]):
         raise CheckpointError("training field 'size' must be a short printable string")
     history = raw["history"]
     if not isinstance(history, dict) or set(history) != set(HISTORY_KEYS):
@@ -381,6 +381,66 @@ def _check_training(raw: object) -> dict[str, Any]:
     if len(lengths) != 1:
         raise CheckpointError("training history arrays must have one common length")
     return dict(raw)
+
+
+def _is_int(value: object, lo: int = 0) -> bool:
+    return type(value) is int and lo <= value <= MAX_INT
+
+
+def _is_number(value: object) -> bool:
+    return (type(value) is float and math.isfinite(value)) or (
+        type(value) is int and abs(value) <= 2**1023
+    )
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and len(value) <= 200 and value.isprintable()
+
+
+def _check_search(raw: object) -> None:
+    """``training.search``: the model search that produced the model (docs/checkpoint.md)."""
+    if not isinstance(raw, dict) or set(raw) != set(SEARCH_KEYS):
+        raise CheckpointError(f"training field 'search' must have keys {sorted(SEARCH_KEYS)}")
+    for key, check in SEARCH_KEYS.items():
+        if not check(raw[key]):
+            raise CheckpointError(f"training search field {key!r} is malformed")
+    for attempt in raw["attempts"]:
+        if not isinstance(attempt, dict) or set(attempt) != set(ATTEMPT_KEYS):
+            raise CheckpointError(
+                f"each training search attempt must have keys {sorted(ATTEMPT_KEYS)}"
+            )
+        for key, check in ATTEMPT_KEYS.items():
+            if not check(attempt[key]):
+                raise CheckpointError(f"training search attempt field {key!r} is malformed")
+
+
+def _optional_index(value: object) -> bool:
+    return value is None or _is_int(value)
+
+
+SEARCH_KEYS: dict[str, Callable[[object], bool]] = {
+    "jobs": lambda v: _is_int(v, 1),
+    "budget": lambda v: _is_number(v) and v > 0,  # type: ignore[operator]
+    "plan_size": _is_int,
+    "accepted": _optional_index,
+    "delivered": _optional_index,
+    "stopped": _is_text,
+    "seconds": _is_number,
+    "attempts": lambda v: isinstance(v, list) and len(v) <= MAX_ATTEMPTS,
+}
+ATTEMPT_KEYS: dict[str, Callable[[object], bool]] = {
+    "index": _is_int,
+    "size": _is_text,
+    "seed": _is_int,
+    "settings": _is_text,
+    "outcome": _is_text,
+    "detail": _is_text,
+    "seconds": _is_number,
+    "exact_fraction": _is_number,
+    "rel_mse": _is_number,
+    "pruned": lambda v: isinstance(v, list) and len(v) <= 256 and all(map(_is_text, v)),
+    "stopped_early": lambda v: _is_int(v, -1),
+}
 
 
 def check_tensor(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 
@@ -116,7 +116,7 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class ModelSize:
-    """The part of the config a training restart may vary."""
+    """The part of the config an attempt of the model search varies."""
 
     layers: tuple[tuple[int, int], ...]
     mlp_hidden: int = 8
@@ -127,10 +127,15 @@ class ModelSize:
         arity = f" arity={self.mlp_arity}" if self.mlp_arity != 2 else ""
         return f"{layers} hidden={self.mlp_hidden}{arity}"
 
+    @property
+    def trainable(self) -> bool:
+        """Does this size have anything besides the closed-form output head to train?"""
+        return any(h or m for h, m in self.layers)
+
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """Optimisation hyper-parameters of one training run."""
+    """Optimisation hyper-parameters of one training run (docs/cli.md, "w2c train")."""
 
     steps: int = 1500
     batch: int = 512
@@ -145,17 +150,26 @@ class TrainSettings:
     log_every: int = 50
     polish_steps: int = 800
     eval_batch: int = 2048
+    # Sparsity pressure while annealing: this weight times the summed RMS contribution of every
+    # head and sub-MLP to the output (a group L1), so a variable the task does not need fades.
+    sparsity: float = 1e-3
+
+    def describe(self) -> str:
+        """The schedule in a few words (the search's listing and record)."""
+        reads = "" if self.read_lr_scale == 0.1 else f", reads x{self.read_lr_scale:g}"
+        return (
+            f"{self.steps}+{self.polish_steps} steps of {self.batch}, "
+            f"tau {self.tau_start:g}->{self.tau_end:g}{reads}"
+        )
 
 
 @dataclass(frozen=True)
-class Recipe:
-    """A task's training plan: sizes to try in order, settings, and restarts per size.
+class Attempt:
+    """One attempt of the model search: a size, its settings and the run's seed."""
 
-    Restart k of a size uses ``variants[k % len(variants)]`` on top of ``settings``: runs that
-    fail for one reason (read pointers frozen too early, or never settling) get the other.
-    """
+    size: ModelSize
+    settings: TrainSettings
+    seed: int
 
-    sizes: tuple[ModelSize, ...]
-    settings: TrainSettings = field(default_factory=TrainSettings)
-    seeds_per_size: int = 3
-    variants: tuple[tuple[tuple[str, float], ...], ...] = ((), (("read_lr_scale", 1.0),))
+    def describe(self) -> str:
+        return f"{self.size.describe()}, {self.settings.describe()}, seed {self.seed}"

@@ -1,12 +1,14 @@
-"""Annealed training of a Discrete Transformer on a task, with restarts until the model is exact.
+"""One annealed training run of a Discrete Transformer, and the exactness bar it must pass.
 
 One run: MSE on fresh batches, AdamW, cosine learning rate, geometric tau annealing
 (tau_start -> tau_end), Gumbel-softmax selections (relaxed for the first quarter of the steps,
-straight-through after), and the linear output head solved in closed form at every step. A
+straight-through after), and the linear output head solved in closed form at every step, with a
+group-L1 *sparsity* penalty on every head's and sub-MLP's contribution to the output. A
 *polish* phase follows at the final temperature: hard forward, straight-through gradients,
-no noise, which closes the remaining soft-to-hard gap. The hardened model must then pass the
-task's exactness bar on fresh sequences (closed-loop for feedback tasks); otherwise the next
-seed / size of the task's recipe is tried.
+no noise, which closes the remaining soft-to-hard gap. Whenever the hardened model is exact on
+the evaluation batch (at a log point, or after polish), every head and sub-MLP it can do without
+is *pruned* (masked for good, then baked into the weights), and a run that is exact early stops
+early. The model search (w2c/network/search.py) runs many of these, smallest size first.
 """
 
 from __future__ import annotations
@@ -21,36 +23,23 @@ import numpy as np
 import torch
 
 from w2c.contract import EXHAUSTIVE_BUDGET
-from w2c.errors import CheckFailed, InputError
+from w2c.errors import InputError
 from w2c.limits import check_memory
-from w2c.network.config import LayerSpec, ModelConfig, ModelSize, Recipe, TrainSettings
+from w2c.network.config import Attempt, LayerSpec, ModelConfig, ModelSize, TrainSettings
 from w2c.network.sampler import Mode
 from w2c.network.transformer import DiscreteTransformer
 from w2c.tasks import Task, shift
-from w2c.threads import torch_threads
 
 EXACT_SEQUENCES = 10_000
-REAL_REL_MSE_BAR = 1e-6
+REL_MSE_BAR = 1e-6
 MAX_STEPS = 1_000_000  # annealing steps per attempt
 MAX_SEED = 2**32 - 1  # base seeds 0..MAX_SEED (NumPy and torch accept every run seed of a plan)
 MAX_THREADS = 1024
-
-DEFAULT_RECIPE = Recipe(
-    sizes=(
-        ModelSize(((2, 1),), 8),
-        ModelSize(((2, 2),), 16),
-        ModelSize(((2, 1), (1, 1)), 16),
-    ),
-)
-
-
-def recipe_for(task: Task) -> Recipe:
-    """The corpus recipe for a corpus task, else the default restart plan."""
-    from w2c.corpus.recipes import RECIPES
-
-    if task.source_sha256 is None and task.name in RECIPES:
-        return RECIPES[task.name]
-    return DEFAULT_RECIPE
+# Normalised hard MSE on the evaluation batch below which the hardened model counts as exact
+# enough to prune and to stop early (float32 training reaches ~1e-15 on an exact model).
+EXACT_LOSS = 1e-9
+CHECK_CHUNK = 8192  # sequences per hardened forward pass of the exactness check
+BLOCK = 16  # training batches sampled per oracle call
 
 
 def nice_scale(values: np.ndarray) -> float:
@@ -118,15 +107,21 @@ class Exactness:
         )
         if self.short_sequences_exact is False:
             text += ", but wrong on some short sequence"
+        elif self.exact_fraction == 1.0 and not self.passed:
+            text += " (right only after rounding)"
         return text
 
 
 def hardened_outputs(model: DiscreteTransformer, task: Task, x: np.ndarray) -> np.ndarray:
     """The hardened model's outputs on x[B,T,C] in float64, closed-loop for feedback tasks."""
     model64 = _copy_model(model).double()
-    xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))
-    y = model64.run_closed_loop(xt, task.feedback, task.output_grid)
-    return y.numpy()
+    outputs = []
+    with torch.inference_mode():
+        for start in range(0, max(1, len(x)), CHECK_CHUNK):
+            chunk = np.ascontiguousarray(x[start : start + CHECK_CHUNK], dtype=np.float64)
+            y = model64.run_closed_loop(torch.from_numpy(chunk), task.feedback, task.output_grid)
+            outputs.append(y.numpy())
+    return np.concatenate(outputs) if len(outputs) > 1 else outputs[0]
 
 
 def check_exactness(
@@ -135,13 +130,18 @@ def check_exactness(
     sequences: int = EXACT_SEQUENCES,
     seed: int = 12345,
     exhaustive_budget: int = EXHAUSTIVE_BUDGET,
+    short_sequences: bool = True,
 ) -> Exactness:
-    """The task's bar: 100% exact on the task's output grid (``Task.quantise``: integers,
-    multiples of 1/d); real outputs relMSE < 1e-6.
+    """The task's bar: relMSE < 1e-6, and on a task with an output grid (``Task.quantise``:
+    integers, multiples of 1/d) 100% exact on the grid too.
+
+    The relMSE part holds graded tasks to it as well: a model right only after rounding
+    (a/2 + b/2 + 1/4 for "a or b") is not the task's algorithm, and its rule would not be.
 
     Discrete tasks must also be exact on every short sequence the verifier enumerates (all
     lengths whose count stays within ``exhaustive_budget``): a model wrong on one input in a
-    million would otherwise pass here and fail the compiled program's fidelity check.
+    million would otherwise pass here and fail the compiled program's fidelity check. With
+    ``short_sequences=False`` that part is left for :func:`with_short_sequences`.
     """
     rng = np.random.default_rng(seed)
     x = task.sample(rng, sequences)
@@ -153,34 +153,53 @@ def check_exactness(
     right = (task.quantise(pred) == y).reshape(len(y), -1)  # every position and output
     exact = float(np.mean(np.all(right, axis=1)))
     rel_mse = float(np.mean((pred - y) ** 2) / max(np.var(y), 1e-12))
-    passed = exact == 1.0 if graded else rel_mse < REAL_REL_MSE_BAR
-    short = None
-    if passed and graded and task.discrete:
-        short = passed = exact_on_short_sequences(model, task, exhaustive_budget)
-    return Exactness(sequences, exact, rel_mse, passed, graded, short)
+    passed = rel_mse < REL_MSE_BAR and (exact == 1.0 or not graded)
+    result = Exactness(sequences, exact, rel_mse, passed, graded)
+    if short_sequences:
+        result = with_short_sequences(result, model, task, exhaustive_budget)
+    return result
+
+
+def with_short_sequences(
+    exactness: Exactness,
+    model: DiscreteTransformer,
+    task: Task,
+    budget: int = EXHAUSTIVE_BUDGET,
+) -> Exactness:
+    """``exactness`` completed by the exhaustive part of the bar (graded tasks with finite input
+    domains that passed)."""
+    if not (exactness.passed and exactness.discrete and task.discrete):
+        return exactness
+    short = exact_on_short_sequences(model, task, budget)
+    return replace(exactness, passed=short, short_sequences_exact=short)
 
 
 def exact_on_short_sequences(model: DiscreteTransformer, task: Task, budget: int) -> bool:
-    """Every input sequence of every length up to the exhaustive verifier's, exactly right."""
+    """Every input sequence of every length up to the exhaustive verifier's, exactly right.
+
+    The model is causal, so its outputs on every sequence of the longest length hold its
+    outputs on every shorter one (their prefixes): only that length is enumerated.
+    """
     from w2c.verify.exhaustive import domain_points, exhaustive_length
 
     longest = exhaustive_length(task, budget)
     if longest == 0:
         return True
     _, points = domain_points(task)
-    for length in range(1, longest + 1):
-        index = np.indices((len(points),) * length).reshape(length, -1).T
-        for start in range(0, len(index), 1 << 16):
-            x = points[index[start : start + (1 << 16)]]
-            outputs = task.quantise(hardened_outputs(model, task, x))
-            if not np.array_equal(outputs, task.run_oracle(x)):
-                return False
+    index = np.indices((len(points),) * longest).reshape(longest, -1).T
+    for start in range(0, len(index), 1 << 16):
+        x = points[index[start : start + (1 << 16)]]
+        outputs = task.quantise(hardened_outputs(model, task, x))
+        if not np.array_equal(outputs, task.run_oracle(x)):
+            return False
     return True
 
 
 def _copy_model(model: DiscreteTransformer) -> DiscreteTransformer:
     clone = DiscreteTransformer(model.config)
     clone.load_state_dict(model.state_dict())
+    clone.alive.copy_(model.alive)
+    clone.pruned = model.pruned
     return clone.eval()
 
 
@@ -202,11 +221,25 @@ class History:
     agreement_final: list[float] = field(default_factory=list)
     pointers: list[torch.Tensor] = field(default_factory=list, repr=False)
 
+    def add(self, step: int, tau: float, soft: float, hard: float, pointers: torch.Tensor) -> float:
+        """One log point; returns the read pointers' agreement with the previous one."""
+        previous = self.pointers[-1] if self.pointers else pointers
+        agree = float((pointers == previous).float().mean()) if pointers.numel() else 1.0
+        self.step.append(step)
+        self.tau.append(tau)
+        self.soft.append(soft)
+        self.hard.append(hard)
+        self.delta.append(hard - soft)
+        self.agreement_prev.append(agree)
+        self.pointers.append(pointers)
+        return agree
+
     def finish(self, final: torch.Tensor) -> None:
         """A(e): fraction of read pointers already equal to the final ones, per log point."""
         self.agreement_final = [
             float((p == final).float().mean()) if final.numel() else 1.0 for p in self.pointers
         ]
+        self.pointers = []  # not needed any more, and a result travels between processes
 
     def arrays(self) -> dict[str, torch.Tensor]:
         return {
@@ -229,6 +262,8 @@ class RunResult:
     size: ModelSize
     settings: TrainSettings
     seconds: float
+    pruned: tuple[str, ...] = ()  # heads and sub-MLPs pruned away, by their IR names
+    stopped_early: int | None = None  # the annealing step the run stopped at, exact
 
 
 ProgressHook = Callable[[dict[str, Any]], None]
@@ -244,6 +279,31 @@ def _batch(task: Task, rng: np.random.Generator, size: int) -> tuple[torch.Tenso
     y = task.run_oracle(x)
     inputs = model_inputs(task, x, y)
     return torch.from_numpy(inputs.astype(np.float32)), torch.from_numpy(y.astype(np.float32))
+
+
+class Batches:
+    """Fresh training batches, sampled ``block`` batches at a time.
+
+    One oracle call per block instead of per step: a user task's oracle runs in another
+    process (w2c/usercode.py), where each call costs a round trip.
+    """
+
+    def __init__(
+        self, task: Task, rng: np.random.Generator, batch: int, block: int = BLOCK
+    ) -> None:
+        self.task, self.rng, self.batch, self.block = task, rng, batch, block
+        self.x: torch.Tensor | None = None
+        self.y: torch.Tensor | None = None
+        self.used = block
+
+    def next(self) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.used == self.block:
+            self.x, self.y = _batch(self.task, self.rng, self.batch * self.block)
+            self.used = 0
+        assert self.x is not None and self.y is not None
+        part = slice(self.used * self.batch, (self.used + 1) * self.batch)
+        self.used += 1
+        return self.x[part], self.y[part]
 
 
 def _normalised_mse(pred: torch.Tensor, y: torch.Tensor, scale: float) -> torch.Tensor:
@@ -276,11 +336,16 @@ def _projected_loss(
     tau: float,
     mode: Mode,
     noise: bool,
-) -> torch.Tensor:
-    """Normalised MSE with the output head solved in closed form, which the model then keeps.
+    sparsity: float = 0.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Normalised MSE with the output head solved in closed form (which the model then keeps),
+    and the sparsity penalty.
 
     The head is linear, so solving it exactly removes the lag between features and read-out
     that otherwise traps annealing in a wrong discrete structure (e.g. freebody's y[t-2] head).
+    The penalty is ``sparsity`` times the summed RMS contribution of each head and sub-MLP to
+    the prediction: a group L1 over variables, so the fit prefers the inputs it reads directly
+    and lets spare heads fade instead of forming detours.
     """
     cfg = model.config
     features = model.residual_stream(x, tau=tau, mode=mode, noise=noise).reshape(-1, cfg.width)
@@ -290,7 +355,44 @@ def _projected_loss(
         model.out_weight.copy_(head[:-1].transpose(0, -1))
         model.out_bias.copy_(head[-1])
     prediction = features @ head[:-1] + head[-1]
-    return torch.mean((prediction - target) ** 2)
+    mse = torch.mean((prediction - target) ** 2)
+    penalty = mse.new_zeros(())
+    n = cfg.n_inputs
+    if sparsity > 0 and cfg.width > n:
+        contributions = features[:, n:] * head[n:-1]
+        penalty = sparsity * torch.sqrt(contributions.square().mean(0) + 1e-12).sum()
+    return mse, penalty
+
+
+@torch.no_grad()
+def _hard_loss(model: DiscreteTransformer, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Normalised MSE of the hardened model with its head re-solved on (x, y)."""
+    return float(_projected_loss(model, x, y, 1.0, "hard", noise=False)[0])
+
+
+@torch.no_grad()
+def prune_spare(model: DiscreteTransformer, x: torch.Tensor, y: torch.Tensor) -> list[int]:
+    """Prune every head and sub-MLP the hardened model stays exact without, on (x, y).
+
+    Greedy, the smallest contribution to the output first; a variable whose removal lifts the
+    re-solved hard loss above EXACT_LOSS is kept. Returns the variables pruned by this call.
+    """
+    cfg = model.config
+    stream = model.residual_stream(x, mode="hard").reshape(-1, cfg.width)
+    contribution = (stream * model.out_weight).square().mean(0).sqrt()
+    dead = set(model.dead_variables())
+    order = sorted(range(cfg.n_inputs, cfg.width), key=lambda v: (float(contribution[v]), v))
+    pruned = []
+    for variable in order:
+        if variable in dead:
+            continue
+        model.prune(variable)
+        if _hard_loss(model, x, y) <= EXACT_LOSS:
+            pruned.append(variable)
+        else:
+            model.prune(variable, dead=False)
+    _hard_loss(model, x, y)  # leaves the head solved for the surviving variables
+    return pruned
 
 
 def train_run(
@@ -300,16 +402,56 @@ def train_run(
     seed: int,
     on_log: ProgressHook | None = None,
 ) -> RunResult:
-    """One seeded annealing run plus polish; returns the model and its exactness."""
+    """One seeded annealing run plus polish; returns the (pruned) model and its exactness.
+
+    The exactness is the random-sequence part of the bar; the search completes it with
+    :func:`with_short_sequences` once the model also compiles cleanly.
+    """
     start = time.perf_counter()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     config = make_config(task, size, rng)
     model = DiscreteTransformer(config)
-    scale = config.output_scale
     eval_x, eval_y = _batch(task, np.random.default_rng(seed + 7919), settings.eval_batch)
     history = History()
+    stopped = None
+    if size.trainable:
+        stopped = _anneal(model, task, settings, rng, eval_x, eval_y, history, on_log)
+        if stopped is None:
+            polish_loss = _polish(model, task, settings, rng)
+            if polish_loss is not None:  # one more log point: the delivered (polished) model
+                hard = _hard_loss(model, eval_x, eval_y)
+                step = settings.steps + settings.polish_steps - 1
+                history.add(step, settings.tau_end, polish_loss, hard, model.pointers())
+            if _hard_loss(model, eval_x, eval_y) <= EXACT_LOSS:
+                prune_spare(model, eval_x, eval_y)
+    fit_output_head(model, task, rng)
+    history.finish(model.pointers())
+    pruned = tuple(model.variable_names()[v - config.n_inputs] for v in model.dead_variables())
+    model.bake_pruning()
+    exactness = check_exactness(model, task, short_sequences=False)
+    seconds = time.perf_counter() - start
+    return RunResult(
+        model.float(), history, exactness, seed, size, settings, seconds, pruned, stopped
+    )
 
+
+def _anneal(
+    model: DiscreteTransformer,
+    task: Task,
+    settings: TrainSettings,
+    rng: np.random.Generator,
+    eval_x: torch.Tensor,
+    eval_y: torch.Tensor,
+    history: History,
+    on_log: ProgressHook | None,
+) -> int | None:
+    """The annealing phase; the step it stopped at when the model got exact early, else None.
+
+    At a log point where the hardened model is exact on the evaluation batch, spare heads and
+    sub-MLPs are pruned and the model is held to the random-sequence bar; passing it ends the
+    run (no polish needed: the hard loss is already at float precision).
+    """
     reads = [p for n, p in model.named_parameters() if n.endswith("_read")]
     others = [p for n, p in model.named_parameters() if not n.endswith("_read") and n not in HEAD]
     optimiser = torch.optim.AdamW(
@@ -318,51 +460,41 @@ def train_run(
         weight_decay=settings.weight_decay,
     )
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, settings.steps)
-    previous = model.pointers()
+    history.pointers.append(model.pointers())  # the initial pointers, for the first agreement
+    batches = Batches(task, rng, settings.batch)
     for step in range(settings.steps):
         tau = _tau(settings, step)
-        x, y = _batch(task, rng, settings.batch)
+        x, y = batches.next()
         mode: Mode = "straight" if step >= settings.straight_from * settings.steps else "soft"
-        loss = _projected_loss(model, x, y, tau, mode, noise=True)
+        mse, penalty = _projected_loss(model, x, y, tau, mode, True, settings.sparsity)
         optimiser.zero_grad(set_to_none=True)
-        loss.backward()
+        (mse + penalty).backward()
         optimiser.step()
         schedule.step()
         if step % settings.log_every == 0 or step == settings.steps - 1:
-            with torch.no_grad():
-                hard = float(_normalised_mse(model(eval_x, mode="hard"), eval_y, scale))
-            pointers = model.pointers()
-            agree = float((pointers == previous).float().mean()) if pointers.numel() else 1.0
-            previous = pointers
-            soft = float(loss.detach())
-            history.step.append(step)
-            history.tau.append(tau)
-            history.soft.append(soft)
-            history.hard.append(hard)
-            history.delta.append(hard - soft)
-            history.agreement_prev.append(agree)
-            history.pointers.append(pointers)
+            hard = _hard_loss(model, eval_x, eval_y)
+            soft = float(mse.detach())
+            if len(history.step) == 0:
+                history.pointers.clear()
+            agree = history.add(step, tau, soft, hard, model.pointers())
             if on_log is not None:
                 on_log({"step": step, "tau": tau, "soft": soft, "hard": hard, "agreement": agree})
+            if hard <= EXACT_LOSS and _exact_after_pruning(model, task, rng, eval_x, eval_y):
+                return step
+    return None
 
-    polish_loss = _polish(model, task, settings, rng)
-    if polish_loss is not None:  # one more log point: the delivered (polished) model
-        with torch.no_grad():
-            hard = float(_normalised_mse(model(eval_x, mode="hard"), eval_y, scale))
-        pointers = model.pointers()
-        history.step.append(settings.steps + settings.polish_steps - 1)
-        history.tau.append(settings.tau_end)
-        history.soft.append(polish_loss)
-        history.hard.append(hard)
-        history.delta.append(hard - polish_loss)
-        history.agreement_prev.append(
-            float((pointers == previous).float().mean()) if pointers.numel() else 1.0
-        )
-        history.pointers.append(pointers)
-    history.finish(model.pointers())
-    exactness = check_exactness(model, task)
-    seconds = time.perf_counter() - start
-    return RunResult(model.float(), history, exactness, seed, size, settings, seconds)
+
+def _exact_after_pruning(
+    model: DiscreteTransformer,
+    task: Task,
+    rng: np.random.Generator,
+    eval_x: torch.Tensor,
+    eval_y: torch.Tensor,
+) -> bool:
+    """Prune what the exact model does not need, fit the head, and try the random bar."""
+    prune_spare(model, eval_x, eval_y)
+    fit_output_head(model, task, rng)
+    return check_exactness(model, task, short_sequences=False).passed
 
 
 def _polish(
@@ -373,7 +505,8 @@ def _polish(
 ) -> float | None:
     """Polish the hardened model (straight-through at the final temperature, no noise).
 
-    Returns the last polish loss (None when nothing was polished).
+    Returns the last polish loss (None when nothing was polished). Stops once the loss is at
+    float precision (EXACT_LOSS / 1000): nothing is left to close.
     """
     loss_value = None
     # Straight-through at the final temperature, without noise: the forward is the hardened
@@ -384,14 +517,17 @@ def _polish(
     if settings.polish_steps > 0 and params:
         optimiser = torch.optim.Adam(params, lr=settings.lr / 3)
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, settings.polish_steps)
+        batches = Batches(task, rng, settings.batch)
         for _ in range(settings.polish_steps):
-            x, y = _batch(task, rng, settings.batch)
-            loss = _projected_loss(model, x, y, settings.tau_end, "straight", noise=False)
+            x, y = batches.next()
+            loss, _ = _projected_loss(model, x, y, settings.tau_end, "straight", noise=False)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
             schedule.step()
             loss_value = float(loss.detach())
+            if loss_value <= EXACT_LOSS / 1000:
+                break
     fit_output_head(model, task, rng)
     return loss_value
 
@@ -403,7 +539,8 @@ def fit_output_head(
     """Least-squares fit of the linear output head on the hardened stream (float64).
 
     The head is linear in the variables, so its optimum is one solve away; this makes linear
-    tasks' coefficients exact to float precision instead of 'close after Adam'.
+    tasks' coefficients exact to float precision instead of 'close after Adam'. Pruned
+    variables read 0 here, so their weights come out 0.
     """
     x = task.sample(rng, sequences)
     y = task.run_oracle(x)
@@ -414,142 +551,45 @@ def fit_output_head(
     solution = solve_head(stream, target, ridge=1e-13)
     model.out_weight.copy_(solution[:-1].transpose(0, -1).to(model.out_weight.dtype))
     model.out_bias.copy_(solution[-1].to(model.out_bias.dtype))
+    for variable in model.dead_variables():
+        model.out_weight[variable] = 0.0
 
 
 # --------------------------------------------------------------------------------------------
-# Restarts
+# Arguments, memory and the checkpoint's record
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class TrainOutcome:
-    """The best run and every attempt made to get it."""
-
-    best: RunResult
-    attempts: list[tuple[int, ModelSize, Exactness, float]]
-    total_seconds: float
-
-    @property
-    def passed(self) -> bool:
-        return self.best.exactness.passed
-
-
-def attempts_of(recipe: Recipe, base_seed: int) -> list[tuple[ModelSize, TrainSettings, int]]:
-    """The restart plan: each size in order, ``seeds_per_size`` seeds each, variants cycling."""
-    plan = []
-    for index, size in enumerate(recipe.sizes):
-        for k in range(recipe.seeds_per_size):
-            variant = dict(recipe.variants[k % len(recipe.variants)]) if recipe.variants else {}
-            plan.append((size, replace(recipe.settings, **variant), base_seed + 1000 * index + k))
-    return plan
-
-
-def train(
-    task: Task,
-    recipe: Recipe | None = None,
-    seed: int = 0,
-    steps: int | None = None,
-    max_attempts: int | None = None,
-    on_log: ProgressHook | None = None,
-    on_attempt: Callable[[int, ModelSize, int], None] | None = None,
-    on_result: Callable[[RunResult], None] | None = None,
-    require_exact: bool = True,
-    accept: Callable[[RunResult], bool] | None = None,
-    threads: int = 1,
-) -> TrainOutcome:
-    """Train until the hardened model passes the exactness bar, trying the recipe's restarts.
-
-    Runs on ``threads`` torch threads (restored afterwards): a fixed count makes the trained
-    weights the same on every machine for the same seed, and one thread is also the fastest for
-    models this small.
-
-    ``accept`` is an extra bar an exact run must pass to stop the restarts (the corpus asks
-    that the model compile to a program without fallbacks); when no exact run passes it, the
-    first exact run is kept. Raises CheckFailed when no attempt is exact and ``require_exact``.
-    """
-    recipe = recipe or DEFAULT_RECIPE
-    check_arguments(task, recipe, seed, steps, max_attempts, threads)
-    if steps is not None:
-        recipe = replace(recipe, settings=replace(recipe.settings, steps=steps))
-    check_training_memory(task, recipe)
-    plan = attempts_of(recipe, seed)
-    if max_attempts is not None:
-        plan = plan[: max(1, max_attempts)]
-    start = time.perf_counter()
-    attempts: list[tuple[int, ModelSize, Exactness, float]] = []
-    best: RunResult | None = None
-    for index, (size, settings, run_seed) in enumerate(plan):
-        if on_attempt is not None:
-            on_attempt(index, size, run_seed)
-        with torch_threads(threads):
-            result = train_run(task, size, settings, run_seed, on_log)
-        attempts.append((run_seed, size, result.exactness, result.seconds))
-        if on_result is not None:
-            on_result(result)
-        if best is None or _better(result.exactness, best.exactness):
-            best = result
-        if result.exactness.passed and (accept is None or accept(result)):
-            best = result
-            break
-    assert best is not None
-    outcome = TrainOutcome(best, attempts, time.perf_counter() - start)
-    if require_exact and not outcome.passed:
-        raise CheckFailed(
-            f"{task.name}: no attempt reached the exactness bar after {len(attempts)} attempts "
-            f"({outcome.total_seconds:.0f} s); best: {best.exactness.describe()}"
-        )
-    return outcome
-
-
-def _whole(value: object, name: str, lo: int, hi: int) -> None:
+def check_whole(value: object, name: str, lo: int, hi: int) -> None:
+    """An int (not a bool) in lo..hi, else an InputError naming it."""
     if type(value) is not int or not lo <= value <= hi:
         raise InputError(f"{name} must be an integer in {lo}..{hi}, got {value!r}"[:200])
 
 
-def _positive(value: object, name: str) -> None:
-    ok = type(value) in (int, float) and math.isfinite(value) and value > 0  # type: ignore[arg-type]
+def check_positive(value: object, name: str, hi: float = math.inf) -> None:
+    """A finite number in (0, hi], else an InputError naming it."""
+    ok = type(value) in (int, float) and math.isfinite(value) and 0 < value <= hi  # type: ignore[operator]
     if not ok:
-        raise InputError(f"{name} must be a finite positive number, got {value!r}"[:200])
+        bound = "" if hi == math.inf else f" at most {hi:g}"
+        raise InputError(f"{name} must be a finite positive number{bound}, got {value!r}"[:200])
 
 
-def check_arguments(
-    task: object,
-    recipe: Recipe,
-    seed: object,
-    steps: object,
-    max_attempts: object,
-    threads: object,
-) -> None:
-    """The public entry point's numbers (and the recipe's settings) before any work: InputError."""
-    if not isinstance(task, Task):
-        raise InputError(f"train needs a w2c.Task, not {type(task).__name__}")
-    if not task.has_oracle:
-        raise InputError(f"task {task.name} has no oracle to train on")
-    _whole(seed, "seed", 0, MAX_SEED)
-    if steps is not None:
-        _whole(steps, "steps", 1, MAX_STEPS)
-    if max_attempts is not None:
-        _whole(max_attempts, "max_attempts", 1, 10**6)
-    _whole(threads, "threads", 1, MAX_THREADS)
-    if not isinstance(recipe, Recipe) or not recipe.sizes:
-        raise InputError("a training recipe needs at least one model size")
-    _whole(recipe.seeds_per_size, "seeds_per_size", 1, 10**6)
-    settings = recipe.settings
-    _whole(settings.steps, "steps", 1, MAX_STEPS)
-    _whole(settings.polish_steps, "polish_steps", 0, MAX_STEPS)
+def check_attempt(attempt: Attempt) -> None:
+    """An attempt's size and settings within the limits (docs/checkpoint.md)."""
+    settings, size = attempt.settings, attempt.size
+    check_whole(settings.steps, "steps", 1, MAX_STEPS)
+    check_whole(settings.polish_steps, "polish_steps", 0, MAX_STEPS)
     for name in ("batch", "eval_batch"):
-        _whole(getattr(settings, name), name, 1, 10**6)
-    _whole(settings.log_every, "log_every", 1, MAX_STEPS)
+        check_whole(getattr(settings, name), name, 1, 10**6)
+    check_whole(settings.log_every, "log_every", 1, MAX_STEPS)
     for name in ("lr", "tau_start", "tau_end", "read_lr_scale"):
-        _positive(getattr(settings, name), name)
-    for size in recipe.sizes:
-        if not 1 <= len(size.layers) <= 8 or not all(
-            type(h) is int and type(m) is int and 0 <= h <= 16 and 0 <= m <= 16
-            for h, m in size.layers
-        ):
-            raise InputError(f"model size {size.describe()}: 1..8 layers of 0..16 heads/sub-MLPs")
-        _whole(size.mlp_hidden, "mlp_hidden", 1, 256)
-        _whole(size.mlp_arity, "mlp_arity", 1, 4)
+        check_positive(getattr(settings, name), name)
+    if not 1 <= len(size.layers) <= 8 or not all(
+        type(h) is int and type(m) is int and 0 <= h <= 16 and 0 <= m <= 16 for h, m in size.layers
+    ):
+        raise InputError(f"model size {size.describe()}: 1..8 layers of 0..16 heads/sub-MLPs")
+    check_whole(size.mlp_hidden, "mlp_hidden", 1, 256)
+    check_whole(size.mlp_arity, "mlp_arity", 1, 4)
 
 
 def _shape_of(task: Task, size: ModelSize) -> ModelConfig:
@@ -567,65 +607,62 @@ def _shape_of(task: Task, size: ModelSize) -> ModelConfig:
     )
 
 
-def training_memory(task: Task, recipe: Recipe) -> float:
+def training_memory(task: Task, attempts: Sequence[Attempt]) -> float:
     """Bytes the largest attempt needs (docs/checkpoint.md, "Memory").
 
     The largest of: a training step's autograd graph (float32, ``batch`` sequences), the hard
-    evaluation batch (float32), the exactness check on EXACT_SEQUENCES fresh sequences and the
-    output-head fit on 4096 (float64, no gradients), plus the sampled batch itself.
+    evaluation batch (float32), the exactness check (float64, CHECK_CHUNK sequences at a
+    time) and the output-head fit on 4096 (float64, no gradients), plus the sampled batches.
     """
-    settings = recipe.settings
     steps, channels = task.length, task.n_channels + 1
     needed = 0.0
-    for size in recipe.sizes:
-        config = _shape_of(task, size)
+    largest_batch = EXACT_SEQUENCES
+    for attempt in attempts:
+        config, settings = _shape_of(task, attempt.size), attempt.settings
         needed = max(
             needed,
             4.0 * config.training_elements(settings.batch),
             4.0 * config.forward_elements(settings.eval_batch),
-            8.0 * config.forward_elements(EXACT_SEQUENCES),
+            8.0 * config.forward_elements(CHECK_CHUNK),
             8.0 * config.forward_elements(4096, keep_traces=True),
         )
-    largest_batch = max(settings.batch, settings.eval_batch, EXACT_SEQUENCES)
+        largest_batch = max(largest_batch, settings.batch * BLOCK, settings.eval_batch)
     return needed + 8.0 * largest_batch * steps * channels * 3
 
 
-def check_training_memory(task: Task, recipe: Recipe) -> None:
-    """Refuse (exit 2) a task/recipe whose length x channels x batch would exhaust memory."""
+def check_training_memory(task: Task, attempts: Sequence[Attempt], jobs: int = 1) -> None:
+    """Refuse (exit 2) a task whose attempts, ``jobs`` at a time, would exhaust memory."""
+    batch = max(a.settings.batch for a in attempts)
     check_memory(
-        training_memory(task, recipe),
+        jobs * training_memory(task, attempts),
         f"training {task.name} (length {task.length}, {task.n_channels} channel(s), batch "
-        f"{recipe.settings.batch})",
+        f"{batch}, {jobs} attempt(s) at a time)",
     )
 
 
-def training_record(outcome: TrainOutcome) -> dict[str, Any]:
-    """The checkpoint's ``training`` field (docs/checkpoint.md)."""
-    best = outcome.best
-    settings = best.settings
-    history = best.history
+def run_record(result: RunResult, seconds: float, attempts: int) -> dict[str, Any]:
+    """The checkpoint's ``training`` field (docs/checkpoint.md) for the run that made a model."""
+    settings = result.settings
+    history = result.history
     return {
-        "seed": best.seed,
+        "seed": result.seed,
         "steps": settings.steps,
         "polish_steps": settings.polish_steps,
         "batch": settings.batch,
         "lr": settings.lr,
         "tau_start": settings.tau_start,
         "tau_end": settings.tau_end,
-        "seconds": round(outcome.total_seconds, 3),
-        "attempts": len(outcome.attempts),
+        "seconds": round(seconds, 3),
+        "attempts": attempts,
         "final_soft_loss": history.soft[-1] if history.soft else 0.0,
         "final_hard_loss": history.hard[-1] if history.hard else 0.0,
-        "exact_fraction": best.exactness.exact_fraction,
-        "rel_mse": min(best.exactness.rel_mse, 1e300),
-        "size": best.size.describe(),
+        "exact_fraction": result.exactness.exact_fraction,
+        "rel_mse": min(result.exactness.rel_mse, 1e300),
+        "size": result.size.describe(),
         "history": history.arrays(),
     }
 
 
-def _better(a: Exactness, b: Exactness) -> bool:
+def better(a: Exactness, b: Exactness) -> bool:
+    """Is ``a`` closer to the bar than ``b``?"""
     return (a.passed, a.exact_fraction, -a.rel_mse) > (b.passed, b.exact_fraction, -b.rel_mse)
-
-
-def describe_sizes(sizes: Sequence[ModelSize]) -> str:
-    return ", ".join(s.describe() for s in sizes)

@@ -8,6 +8,10 @@ and the attention weights go through the same S, so a trained head is a hard poi
 include ``pad`` zero slots before position 0, so out-of-range history reads 0. A sub-MLP reads
 ``mlp_arity`` scalars, has one ReLU hidden layer and writes one scalar. A linear head with a
 bias reads every variable.
+
+Training may *prune* a head or sub-MLP (``prune``): its value becomes 0 and no later read can
+select it. ``bake_pruning`` writes that into the weights (read logits far below the row's, output
+weight 0), so a saved model needs no mask and the compiler's ``prune`` pass removes the node.
 """
 
 from __future__ import annotations
@@ -93,6 +97,55 @@ class DiscreteTransformer(nn.Module):
             - torch.arange(config.length + config.pad)[None, :]
         )
         self.register_buffer("distance", distance, persistent=False)
+        extra = config.width - config.n_inputs
+        self.register_buffer("alive", torch.ones(extra), persistent=False)
+        self.pruned = False  # any variable pruned: only then do the masks enter the forward
+
+    # ---- pruning -------------------------------------------------------------------------
+
+    def variable_names(self) -> list[str]:
+        """The IR's names of the heads and sub-MLPs, in stream order (w2c/network/lower.py)."""
+        names: list[str] = []
+        for index, spec in enumerate(self.config.layers):
+            names += [f"attn_L{index}H{h}" for h in range(spec.heads)]
+            names += [f"mlp_L{index}M{m}" for m in range(spec.mlps)]
+        return names
+
+    def prune(self, variable: int, dead: bool = True) -> None:
+        """Mask (or, with ``dead=False``, restore) stream variable ``variable`` (>= n_inputs)."""
+        self.alive[variable - self.config.n_inputs] = 0.0 if dead else 1.0
+        self.pruned = bool((self.alive == 0).any())
+
+    def dead_variables(self) -> list[int]:
+        n = self.config.n_inputs
+        return [n + int(i) for i in torch.nonzero(self.alive == 0).flatten()]
+
+    def _read_bias(self, width: int) -> torch.Tensor:
+        """0 for live variables among the first ``width``, -inf for pruned ones."""
+        mask = torch.cat([self.alive.new_ones(self.config.n_inputs), self.alive])[:width]
+        return torch.where(mask > 0, 0.0, float("-inf"))
+
+    def _masked(self, values: torch.Tensor, first: int) -> torch.Tensor:
+        """``values[..., j]`` (stream variables first, first+1, ...) times their live flags."""
+        n = self.config.n_inputs
+        return values * self.alive[first - n : first - n + values.shape[-1]]
+
+    @torch.no_grad()
+    def bake_pruning(self) -> None:
+        """Make pruned variables unreadable and unused in the weights themselves, drop the mask."""
+        dead = self.dead_variables()
+        if not dead:
+            return
+        for layer in self.layers:
+            for name in ("head_read", "mlp_read"):
+                if hasattr(layer, name):
+                    logits = getattr(layer, name)
+                    columns = [v for v in dead if v < logits.shape[-1]]
+                    if columns:
+                        logits[..., columns] = logits.min() - 30.0
+        self.out_weight[dead] = 0.0
+        self.alive.fill_(1.0)
+        self.pruned = False
 
     # ---- pieces --------------------------------------------------------------------------
 
@@ -158,14 +211,20 @@ class DiscreteTransformer(nn.Module):
             layer = self.layers[index]
             new: list[torch.Tensor] = []
             trace = LayerTrace(None, None, None, None, None, stream.new_zeros(0))
+            first = stream.shape[-1]
             if spec.heads:
-                reads = select(layer.head_read, tau, mode, noise)  # [H,3,N]
+                logits = layer.head_read
+                if self.pruned:
+                    logits = logits + self._read_bias(logits.shape[-1])
+                reads = select(logits, tau, mode, noise)  # [H,3,N]
                 ops = torch.einsum("btn,hrn->bthr", stream, reads)
                 q, k, v = ops.unbind(-1)  # [B,T,H]
                 scores = self.attention_scores(layer, q, k)
                 weights = select(scores, tau, mode, noise)  # [B,H,T,S]
                 v_pad = torch.cat([v.new_zeros(v.shape[0], cfg.pad, v.shape[2]), v], dim=1)
                 out = torch.einsum("bhts,bsh->bth", weights, v_pad)
+                if self.pruned:
+                    out = self._masked(out, first)
                 new.append(out)
                 stream = torch.cat([stream, out], dim=-1)
                 if traces is not None:
@@ -173,10 +232,15 @@ class DiscreteTransformer(nn.Module):
                     trace.attention = scores.argmax(-1)
                     trace.head_operands = ops
             if spec.mlps:
-                reads = select(layer.mlp_read, tau, mode, noise)  # [M,k,N]
+                logits = layer.mlp_read
+                if self.pruned:
+                    logits = logits + self._read_bias(logits.shape[-1])
+                reads = select(logits, tau, mode, noise)  # [M,k,N]
                 u = torch.einsum("btn,mkn->btmk", stream, reads)
                 hidden = torch.relu(torch.einsum("btmk,mkh->btmh", u, layer.w1) + layer.b1)
                 out = torch.einsum("btmh,mh->btm", hidden, layer.w2) + layer.b2
+                if self.pruned:
+                    out = self._masked(out, first + spec.heads)
                 new.append(out)
                 stream = torch.cat([stream, out], dim=-1)
                 if traces is not None:
