@@ -16,6 +16,7 @@ import pytest
 import torch
 
 import w2c
+import w2c.corpus
 from helpers import checkpoint_dict, pointer_model
 from w2c import Fractions, IntRange, RealInterval, Task, shift, x_sym, y_sym
 from w2c.cli import run

@@ -359,8 +359,9 @@ def _projected_loss(
     penalty = mse.new_zeros(())
     n = cfg.n_inputs
     if sparsity > 0 and cfg.width > n:
-        contributions = features[:, n:] * head[n:-1]
-        penalty = sparsity * torch.sqrt(contributions.square().mean(0) + 1e-12).sum()
+        weights = head[n:-1].reshape(cfg.width - n, -1)  # [variables, outputs]
+        contributions = features[:, n:, None] * weights  # [samples, variables, outputs]
+        penalty = sparsity * torch.sqrt(contributions.square().sum(2).mean(0) + 1e-12).sum()
     return mse, penalty
 
 
@@ -379,7 +380,8 @@ def prune_spare(model: DiscreteTransformer, x: torch.Tensor, y: torch.Tensor) ->
     """
     cfg = model.config
     stream = model.residual_stream(x, mode="hard").reshape(-1, cfg.width)
-    contribution = (stream * model.out_weight).square().mean(0).sqrt()
+    weights = model.out_weight.reshape(-1, cfg.width)  # [outputs, width]
+    contribution = (stream[:, None, :] * weights).square().sum(1).mean(0).sqrt()
     dead = set(model.dead_variables())
     order = sorted(range(cfg.n_inputs, cfg.width), key=lambda v: (float(contribution[v]), v))
     pruned = []
@@ -552,7 +554,7 @@ def fit_output_head(
     model.out_weight.copy_(solution[:-1].transpose(0, -1).to(model.out_weight.dtype))
     model.out_bias.copy_(solution[-1].to(model.out_bias.dtype))
     for variable in model.dead_variables():
-        model.out_weight[variable] = 0.0
+        model.out_weight[..., variable] = 0.0
 
 
 # --------------------------------------------------------------------------------------------

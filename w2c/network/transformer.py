@@ -143,7 +143,7 @@ class DiscreteTransformer(nn.Module):
                     columns = [v for v in dead if v < logits.shape[-1]]
                     if columns:
                         logits[..., columns] = logits.min() - 30.0
-        self.out_weight[dead] = 0.0
+        self.out_weight[..., dead] = 0.0  # [width] or [outputs, width]
         self.alive.fill_(1.0)
         self.pruned = False
 
