@@ -345,7 +345,8 @@ def test_odd_but_valid_shapes_compile_without_internal_errors(
     shipped: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Length 1, a first layer with more heads than the model has inputs, and layers with
-    neither heads nor sub-MLPs (the output head reads the inputs alone): exit 0/1/3."""
+    neither heads nor sub-MLPs (the output head reads the inputs alone): a documented verdict
+    exit (0 VERIFIED, 1 NOT VERIFIED, 3 PARTIAL, 4 CHECKED), never an internal error."""
     from w2c.network.config import ModelConfig
     from w2c.network.transformer import DiscreteTransformer
 
@@ -360,5 +361,5 @@ def test_odd_but_valid_shapes_compile_without_internal_errors(
         out = tmp_path / f"odd{length}.py"
         code = run(["compile", str(path), "-o", str(out), "-q"])
         err = capsys.readouterr().err
-        assert code in (0, 1, 3), err
+        assert code in (0, 1, 3, 4), err
         assert "internal error" not in err and out.exists()

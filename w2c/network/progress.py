@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from w2c.network.search import Event
+Event = dict[str, Any]  # one search event (w2c.network.search)
 
 
 class SearchDisplay:

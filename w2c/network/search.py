@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from w2c.errors import CheckFailed, InputError, UserCodeStopped
 from w2c.network.config import Attempt
+from w2c.network.progress import Event
 from w2c.tasks import Task
 
 DEFAULT_JOBS = 2
@@ -45,7 +46,6 @@ EARLIER_CLEAN = "an earlier attempt is clean"
 BUDGET_SPENT = "the budget ran out"
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
-Event = dict[str, Any]
 EventHook = Callable[[Event], None]
 
 
