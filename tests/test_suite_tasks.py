@@ -37,10 +37,6 @@ NO_HIDDEN_STATE = {
 }  # fmt: skip
 
 
-def _sample(inputs: tuple, length: int, rng: np.random.Generator, batch: int = 400) -> np.ndarray:
-    return np.stack([d.sample(rng, (batch, length)) for d in inputs], axis=-1)
-
-
 def _rule_values(
     rule: sympy.Expr, channels: tuple[str, ...], x: np.ndarray, outputs: dict[str, np.ndarray]
 ) -> np.ndarray:
@@ -132,23 +128,6 @@ def test_oracle_shape_and_reference(name: str) -> None:
         for out, rule in zip(task.outputs, task.references, strict=True):
             expected = _rule_values(rule, task.channels, x, per_output)
             np.testing.assert_allclose(expected, per_output[out], rtol=0, atol=1e-9)
-
-
-@pytest.mark.parametrize("name", sorted(PENDING))
-def test_pending_v2_oracle_shape_and_reference(name: str) -> None:
-    fields = PENDING[name].fields
-    x = _sample(fields["inputs"], fields["length"], np.random.default_rng(3))
-    y = np.asarray(fields["oracle"](x), dtype=np.float64)
-    outputs = fields.get("outputs", ("y",))
-    assert y.shape == x.shape[:2] + ((len(outputs),) if "outputs" in fields else ())
-    per_output = {o: (y[..., k] if y.ndim == 3 else y) for k, o in enumerate(outputs)}
-    rules = (
-        fields["reference"] if isinstance(fields["reference"], tuple) else (fields["reference"],)
-    )
-    channels = fields.get("channels") or ("x",)
-    for out, rule in zip(outputs, rules, strict=True):
-        expected = _rule_values(rule, channels, x, per_output)
-        np.testing.assert_allclose(expected, per_output[out], rtol=0, atol=1e-9)
 
 
 def _run(name: str, seq: list) -> list:

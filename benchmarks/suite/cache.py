@@ -54,12 +54,13 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def key(task: str, task_file: Path, seed: int) -> dict[str, Any]:
+def key(task: str, task_file: Path, seed: int, jobs: int = 2) -> dict[str, Any]:
     return {
         "task": task,
         "task_file_sha256": file_sha256(task_file),
         "w2c_revision": revision(),
         "seed": seed,
+        "jobs": jobs,
     }
 
 

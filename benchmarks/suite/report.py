@@ -1,7 +1,9 @@
 """The suite's tables, totals and the evidence summary, from the per-task results (README.md).
 
 A task is *solved* when training delivered an exact model, its compile is clean (no NumPy
-fallback, a rule over the task's symbols only) and the program verified (exit 0). Every task
+fallback, a rule over the task's symbols only) and verification found nothing wrong: exit 0
+VERIFIED (every check proved or exhaustive) or exit 4 CHECKED (nothing failed, some check only
+sampled; docs/verification.md "Verdicts and strengths"). Both are counted apart. Every task
 that is not solved, for whatever reason (budget, no exact model, unreachable, needs contract
 v2, not run yet), counts at the budget in the median seconds to the accepted model.
 """
@@ -31,7 +33,7 @@ def solved(result: dict[str, Any] | None) -> bool:
     if not result or not result.get("train", {}).get("exact"):
         return False
     compiled = result.get("compile") or {}
-    return bool(compiled.get("clean")) and compiled.get("exit_code") == 0
+    return bool(compiled.get("clean")) and compiled.get("exit_code") in (0, 4)
 
 
 def _trained(train: dict[str, Any]) -> str:
@@ -97,14 +99,15 @@ def totals(
     exact = _count(got, lambda r: r["train"].get("exact"))
     clean = _count(got, lambda r: (r.get("compile") or {}).get("clean"))
     verified = _count(got, lambda r: (r.get("compile") or {}).get("exit_code") == 0)
+    checked = _count(got, lambda r: (r.get("compile") or {}).get("exit_code") == 4)
     book = _count(got, lambda r: (r.get("compile") or {}).get("textbook"))
-    headline = f"**solved {solved_count}/{n}** (trained exact, compiled clean, verified)"
+    headline = f"**solved {solved_count}/{n}** (trained exact, compiled clean, nothing failed)"
     if compare:
         headline += f"; MIPS {MIPS_SOLVED}/62, GPT-4 {GPT4_SOLVED}/62"
     lines = [
         headline,
-        f"trained exact {exact}/{n}, compiled clean {clean}, verified with exit 0 {verified}, "
-        f"textbook rule {book}",
+        f"trained exact {exact}/{n}, compiled clean {clean}, VERIFIED (exit 0) {verified}, "
+        f"CHECKED (exit 4) {checked}, textbook rule {book}",
     ]
     seconds = [
         r["train"]["wall_seconds"] if solved(r) else budget  # type: ignore[index]
@@ -115,11 +118,25 @@ def totals(
         f"(every unsolved task counted at the {budget:g} s budget)"
     )
     trained = [r for r in got if r is not None]
-    first = _count(trained, lambda r: solved(r) and r["train"].get("attempts") == 1)
+    first = _count(
+        trained,
+        lambda r: solved(r) and r["train"].get("accepted") == r["train"].get("first_exact"),
+    )
     if trained:
         lines.append(
             f"first-attempt success: {first}/{len(trained)} tasks trained "
-            f"({first / len(trained):.0%}; solved by the plan's first attempt)"
+            f"({first / len(trained):.0%}; solved by the first attempt in plan order that was "
+            "exact: no exact model had to be passed over as unclean)"
+        )
+    indices = sorted(
+        r["train"]["accepted"]  # type: ignore[index]
+        for r in got
+        if solved(r) and r["train"].get("accepted") is not None  # type: ignore[union-attr]
+    )
+    if indices:
+        lines.append(
+            f"plan index of the accepted attempt: median {statistics.median(indices):g}, "
+            f"max {indices[-1]}"
         )
     missing = [e.name for e in entries if e.status == READY and e.name not in results]
     if missing:

@@ -2,10 +2,11 @@
 
     python benchmarks/suite/run.py [--tasks a,b] [--budget SECONDS] [--jobs 2] [--cache DIR]
                                    [--own] [--seed N] [--compile-limit SECONDS]
-                                   [--try-unreachable]
+                                   [--tasks-at-once 1] [--try-unreachable]
 
-Each task is trained with the project's one training plan (worker.train_model) in a child
-process stopped at ``--budget`` seconds, then compiled and verified against its task file
+Each task is trained with the project's one model search (worker.train_model: ``--jobs``
+attempts at a time, stopped by the search itself at ``--budget`` seconds; the child process is
+killed only if it overruns that by GRACE seconds), then compiled and verified against its task file
 (worker.compile_checkpoint). Results are cached per task and the run resumes where it stopped;
 the table goes to stdout and to ``<cache>/table-<mips|own>.md``, the evidence summary (every
 unmatched head, unfitted sub-MLP and fallback node) to ``<cache>/evidence-<mips|own>.json``.
@@ -37,6 +38,7 @@ import report  # noqa: E402
 WORKER = HERE / "worker.py"
 DEFAULT_BUDGET = 300.0
 DEFAULT_COMPILE_LIMIT = 600.0
+GRACE = 300.0  # seconds past the budget for the search to stop its attempts and save
 
 
 class Interrupted(Exception):
@@ -112,16 +114,19 @@ class Runner:
         scratch.unlink(missing_ok=True)
         command = [
             sys.executable, str(WORKER), "train", entry.spec, str(self.store.model(entry.name)),
-            str(scratch), "--seed", str(self.args.seed),
+            str(scratch), "--seed", str(self.args.seed), "--jobs", str(self.args.jobs),
+            "--budget", str(budget),
         ]  # fmt: skip
         log = self.store.log(entry.name, "train")
-        code, seconds = self.children.run(command, log, budget)
+        code, seconds = self.children.run(command, log, budget + GRACE)
         if code is None:
             scratch.unlink(missing_ok=True)
             detail = f"stopped at the budget ({budget:g} s)"
             return {"exact": False, "stopped": True, "budget": budget, "detail": detail}
         outcome = _outcome(scratch, code, log)
-        outcome.update(stopped=False, budget=budget, wall_seconds=round(seconds, 2))
+        # a search the budget ended without a clean model could find one with a larger budget
+        stopped = outcome.get("search_stopped") == "budget" and not outcome.get("clean")
+        outcome.update(stopped=stopped, budget=budget, wall_seconds=round(seconds, 2))
         outcome.setdefault("exact", False)
         return outcome
 
@@ -140,7 +145,7 @@ class Runner:
 
     def task(self, entry: catalogue.Entry) -> dict[str, Any]:
         """Train (unless cached), then compile (unless cached); the cached result."""
-        key = cache.key(entry.name, entry.file, self.args.seed)
+        key = cache.key(entry.name, entry.file, self.args.seed, self.args.jobs)
         data = self.store.reusable(entry.name, key, self.args.budget)
         if data is None:
             say(f"{entry.name}: training (budget {self.args.budget:g} s)")
@@ -184,7 +189,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=DEFAULT_BUDGET,
         help=f"training seconds per task, wall clock (default {DEFAULT_BUDGET:g})",
     )
-    parser.add_argument("--jobs", type=int, default=2, help="tasks at once (default 2)")
+    parser.add_argument(
+        "--jobs", type=int, default=2, help="search attempts at once per task (default 2)"
+    )
+    parser.add_argument(
+        "--tasks-at-once", type=int, default=1, help="tasks trained at once (default 1)"
+    )
     parser.add_argument("--cache", type=Path, default=HERE / "cache", help="results directory")
     parser.add_argument("--own", action="store_true", help="the suite's own tasks, not MIPS")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
@@ -198,8 +208,17 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--try-unreachable", action="store_true", help="train the unreachable tasks anyway"
     )
     args = parser.parse_args(argv)
-    if args.budget <= 0 or args.compile_limit <= 0 or not 1 <= args.jobs <= 64 or args.seed < 0:
-        parser.error("--budget and --compile-limit must be > 0, --jobs 1..64, --seed >= 0")
+    if (
+        args.budget <= 0
+        or args.compile_limit <= 0
+        or not 1 <= args.jobs <= 64
+        or not 1 <= args.tasks_at_once <= 64
+        or args.seed < 0
+    ):
+        parser.error(
+            "--budget and --compile-limit must be > 0, --jobs and --tasks-at-once 1..64, "
+            "--seed >= 0"
+        )
     return args
 
 
@@ -217,10 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     store, children = cache.Store(args.cache), Children()
     runner = Runner(args, store, children)
     say(
-        f"{len(todo)} task(s) to run or resume, {args.jobs} at a time, budget {args.budget:g} s "
-        f"each; cache {args.cache} (w2c {cache.revision()})"
+        f"{len(todo)} task(s) to run or resume, {args.tasks_at_once} at a time, {args.jobs} "
+        f"search attempts at once, budget {args.budget:g} s each; cache {args.cache} "
+        f"(w2c {cache.revision()})"
     )
-    pool = ThreadPoolExecutor(max_workers=args.jobs)
+    pool = ThreadPoolExecutor(max_workers=args.tasks_at_once)
     try:
         futures = {pool.submit(runner.task, entry): entry for entry in todo}
         for done, future in enumerate(as_completed(futures), start=1):
@@ -236,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     title = "The suite's own tasks" if args.own else "The MIPS benchmark (62 tasks)"
     text = report.table(title, table, results, args.budget, compare=not args.own)
     text += f"\nPer-task training budget {args.budget:g} s (wall clock, from process start), "
-    text += f"--jobs {args.jobs}, seed {args.seed}, w2c {cache.revision()}.\n"
+    text += f"--jobs {args.jobs} (search attempts at once), {args.tasks_at_once} task(s) at once, "
+    text += f"seed {args.seed}, w2c {cache.revision()}.\n"
     print(text)
     (args.cache / f"table-{which}.md").write_text(text)
     evidence = report.evidence_summary(table, results, cache.revision())
@@ -248,7 +269,7 @@ def _cached(store: cache.Store, entry: catalogue.Entry, args: argparse.Namespace
     """The entry's result when it holds for this key and budget (else the row is 'not run')."""
     if entry.status == catalogue.NEEDS_V2:
         return None
-    key = cache.key(entry.name, entry.file, args.seed)
+    key = cache.key(entry.name, entry.file, args.seed, args.jobs)
     return store.reusable(entry.name, key, args.budget)
 
 

@@ -1,57 +1,65 @@
 """One task's two steps, each run by the suite in a child process of its own (run.py):
 
-    python benchmarks/suite/worker.py train SPEC CHECKPOINT RESULT.json [--seed N]
+    python benchmarks/suite/worker.py train SPEC CHECKPOINT RESULT.json [--seed N] [--jobs J]
+                                      [--budget SECONDS]
     python benchmarks/suite/worker.py compile SPEC CHECKPOINT RESULT.json
 
 A child per step lets the runner stop training at the task's budget (it kills the child's
 process group) and keeps a crash or a memory blow-up of one task from ending the suite.
 Each step writes its outcome as JSON to RESULT.json; a missing file means the child died.
 
-``train_model`` is the suite's only call into training: when w2c's automatic model search
-lands, only that function changes.
+``train_model`` is the suite's only call into training: w2c's model search (``w2c.train``,
+the same plan as ``w2c train``), ``--jobs`` attempts at a time within ``--budget`` seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 
-def train_model(spec: str, checkpoint: Path, seed: int) -> dict[str, Any]:
-    """Train ``spec`` with the project's one training plan and save the accepted model.
+def train_model(spec: str, checkpoint: Path, seed: int, jobs: int, budget: float) -> dict[str, Any]:
+    """Search ``spec`` with the project's one plan and save the delivered model.
 
-    Today: ``w2c.train_checkpoint.train_and_save`` with ``require_clean=True`` (restarts until
-    an exact model also compiles cleanly; when none does, the first exact one is kept).
+    The delivered model is the accepted one (exact and clean), else the first exact one in plan
+    order (saved too, so the suite still compiles it); with no exact model nothing is saved.
     """
-    from w2c.errors import CheckFailed
-    from w2c.network.checkpoint import load
-    from w2c.train_checkpoint import train_and_save
+    import w2c
+    from w2c.network import checkpoint as checkpoints
+    from w2c.network.search import train
+    from w2c.task_loader import load_task
 
-    try:
-        train_and_save(
-            spec, checkpoint, force=True, seed=seed, steps=None, quiet=False, require_clean=True
-        )
-    except CheckFailed as exc:
-        attempts = re.search(r"after (\d+) attempts", str(exc))
-        return {
-            "exact": False,
-            "attempts": int(attempts.group(1)) if attempts else None,
-            "detail": str(exc),
-        }
-    record = load(checkpoint).training
-    return {
-        "exact": True,
-        "attempts": int(record["attempts"]),
-        "train_seconds": float(record["seconds"]),
-        "size": str(record["size"]),
-        "exact_fraction": float(record["exact_fraction"]),
-        "detail": "",
+    task = load_task(spec)
+    outcome = train(task, seed, jobs=jobs, budget=budget, progress=False, require_exact=False)
+    for line in outcome.listing():
+        print(line, file=sys.stderr, flush=True)
+    record = outcome.record()
+    result: dict[str, Any] = {
+        "exact": outcome.passed,
+        "clean": outcome.clean,
+        "attempts": len(outcome.attempts),
+        "accepted": outcome.accepted,
+        "first_exact": outcome.first_index,
+        "search_stopped": outcome.stopped,
+        "train_seconds": round(outcome.total_seconds, 3),
+        "detail": "" if outcome.passed else outcome.summary(task.name),
+        "listing": outcome.listing(),
+        "plan_size": record["plan_size"],
     }
+    if outcome.passed:
+        data = checkpoints.build(
+            outcome.best.model, task, outcome.training_record(), w2c.__version__
+        )
+        checkpoints.save(data, checkpoint, force=True)
+        result.update(
+            size=outcome.best.size.describe(),
+            exact_fraction=float(outcome.best.exactness.exact_fraction),
+        )
+    return result
 
 
 def _records(ir: Any, kinds: tuple[type, ...]) -> list[dict[str, Any]]:
@@ -116,12 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("result", type=Path)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--budget", type=float, default=300.0)
     args = parser.parse_args(argv)
     from w2c.errors import UserCodeStopped, W2CError
 
     try:
         if args.step == "train":
-            outcome = train_model(args.spec, args.checkpoint, args.seed)
+            outcome = train_model(args.spec, args.checkpoint, args.seed, args.jobs, args.budget)
         else:
             outcome = compile_checkpoint(args.spec, args.checkpoint)
     except (W2CError, UserCodeStopped) as exc:  # bad input, a failed check: not a crash
