@@ -165,6 +165,7 @@ def table(
     body = [row(i, e, results.get(e.name)) for i, e in enumerate(entries, start=1)]
     parts = [f"## {title}", "", HEADER, RULE, *body, ""]
     parts += totals(entries, results, budget, compare)
+    parts += node_kind_table(entries, results)
     extra = reasons(entries)
     return "\n".join(parts + ([""] + extra if extra else [])) + "\n"
 
@@ -190,5 +191,30 @@ def evidence_summary(
         "w2c_revision": revision,
         "compiled_tasks": len(tasks),
         "counts": counts,
+        "node_kinds": node_kind_counts(entries, results),
         "tasks": tasks,
     }
+
+
+def node_kind_counts(
+    entries: list[Entry], results: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, int]]:
+    """How every head and sub-MLP of every compiled model was resolved, counted per kind."""
+    counts: dict[str, dict[str, int]] = {}
+    for entry in entries:
+        compiled = (results.get(entry.name) or {}).get("compile") or {}
+        for item in compiled.get("node_kinds", []):
+            per_kind = counts.setdefault(item["kind"], {})
+            per_kind[item["resolved"]] = per_kind.get(item["resolved"], 0) + 1
+    return {k: dict(sorted(v.items())) for k, v in sorted(counts.items())}
+
+
+def node_kind_table(entries: list[Entry], results: dict[str, dict[str, Any]]) -> list[str]:
+    """The coverage table: node kind x how it was resolved, over every compiled model."""
+    counts = node_kind_counts(entries, results)
+    if not counts:
+        return []
+    lines = ["", "| node | resolved as | count |", "|---|---|---:|"]
+    for kind, per in counts.items():
+        lines += [f"| {kind} | {how} | {n} |" for how, n in per.items()]
+    return lines

@@ -86,6 +86,28 @@ def evidence(report: Any) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
+def node_kinds(report: Any) -> list[dict[str, str]]:
+    """How each head and sub-MLP of the lowered model ended: its kind (``head``/``sub-MLP``)
+    and ``pruned``, the op kind a pattern resolved it to (``Shift``, ``DecisionList``...),
+    ``table`` or ``formula`` for a fitted sub-MLP, or ``fallback`` (issue 13's coverage table)."""
+    from w2c.compiler.ir import Attend, SubMLP
+    from w2c.report.stages import stories
+
+    found = []
+    for name, story in stories(report.stages).items():
+        if not isinstance(story.lowered.op, (Attend, SubMLP)):
+            continue
+        kind = "head" if isinstance(story.lowered.op, Attend) else "sub-MLP"
+        if story.resolved_by is None:
+            how = "pruned" if story.removed_by == "prune" else "fallback"
+        elif kind == "sub-MLP":
+            how = "table" if story.node.evidence.get("rule") == "table" else "formula"
+        else:
+            how = type(story.node.op).__name__
+        found.append({"node": name, "kind": kind, "resolved": how})
+    return found
+
+
 def compile_checkpoint(spec: str, checkpoint: Path) -> dict[str, Any]:
     """Compile and verify the checkpoint against the task; the suite's columns and evidence."""
     from w2c.compiler import compile_model
@@ -114,6 +136,7 @@ def compile_checkpoint(spec: str, checkpoint: Path) -> dict[str, Any]:
         "rule": report.rule,
         "reference": None if task.reference is None else str(task.reference),
         "evidence": evidence(report),
+        "node_kinds": node_kinds(report),
     }
 
 
