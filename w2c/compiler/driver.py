@@ -40,7 +40,7 @@ FALLBACK_EXHAUSTIVE_BUDGET = 2 * 10**3
 
 
 def compile_model(
-    model: str | Path | Checkpoint,
+    model: str | Path | Checkpoint | Any,
     *,
     task: Task | None = None,
     passes: str | Sequence[str] | None = None,
@@ -54,12 +54,16 @@ def compile_model(
 ) -> CompiledProgram:
     """Compile a checkpoint (path or loaded) to a verified program.
 
+    ``model`` may also be a model in memory: what ``w2c.train`` returns, or one training run
+    (with ``task``, the Task it was trained on). It is built and validated exactly as a saved
+    checkpoint is, so it compiles to the same bytes as that file.
+
     ``numpy_twin`` adds ``program_numpy(xs)``, program() vectorised over a batch; verification
     then also checks that it agrees with program().
     """
     say = progress or (lambda _message: None)
     check_backend(sr_backend)
-    checkpoint = load_model(model)
+    checkpoint = load_model(model, task)
     resolved, correctness_source = task_for(checkpoint, task)
     names = pipeline_names(passes, print_after)
     say(f"lowering {checkpoint.task_name} ({trace_samples} traced sequences)")
@@ -97,10 +101,15 @@ def check_backend(name: str) -> None:
             raise InputError(f"SR backend {name!r} is not usable here: {reason}")
 
 
-def load_model(model: str | Path | Checkpoint) -> Checkpoint:
-    from w2c.network.checkpoint import Checkpoint, load
+def load_model(model: Any, task: Task | None) -> Checkpoint:
+    """A path, a loaded Checkpoint, or a model in memory (w2c.train's outcome or one run)."""
+    from w2c.network.checkpoint import Checkpoint, from_memory, load
 
-    return model if isinstance(model, Checkpoint) else load(model)
+    if isinstance(model, Checkpoint):
+        return model
+    if isinstance(model, (str, Path)):
+        return load(model)
+    return from_memory(model, task)
 
 
 def task_for(checkpoint: Checkpoint, task: Task | None) -> tuple[Task, str]:

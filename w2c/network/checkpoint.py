@@ -129,6 +129,32 @@ def build(
     }
 
 
+def from_memory(model: object, task: Task | None) -> Checkpoint:
+    """The checkpoint of a model in memory, built and validated as a saved file would be.
+
+    ``model`` is what ``w2c.train`` returns (its delivered model and search record) or one
+    training run (``w2c.network.train.RunResult``); ``task`` is the Task it was trained on.
+    """
+    import w2c
+    from w2c.network.search import SearchOutcome
+    from w2c.network.train import RunResult, run_record
+
+    if task is None:
+        raise InputError("a model in memory needs task=... (the Task it was trained on)")
+    if isinstance(model, SearchOutcome):
+        if model.best is None:
+            raise InputError("the search delivered no model to compile")
+        network, record = model.best.model, model.training_record()
+    elif isinstance(model, RunResult):
+        network, record = model.model, run_record(model, model.seconds, 1)
+    else:
+        raise InputError(
+            f"cannot compile a {type(model).__name__}: pass a checkpoint path, a Checkpoint, "
+            "what w2c.train returns, or a training run"
+        )
+    return validate(build(network, task, record, w2c.__version__))
+
+
 def save(data: dict[str, Any], path: str | Path, force: bool = False) -> Path:
     """Validate, then write atomically (never clobbering without ``force``)."""
     validate(data)
