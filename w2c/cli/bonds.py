@@ -40,6 +40,11 @@ LLM_MODEL = typer.Option(None, "--llm-model", help="Model name sent to --llm-url
 LLM_SEND = typer.Option(False, "--llm-send", help="Allow sending trace text to --llm-url.")
 LLM_CACHE = typer.Option(None, "--llm-cache", help="Answer cache folder (default ~/.cache/w2c).")
 LLM_TIMEOUT = typer.Option(60.0, "--llm-timeout", help="Seconds per request.")
+REGION = typer.Option(
+    "think", "--region", help="What is analysed: think (reasoning), answer (after it) or all."
+)
+TURNS = typer.Option("last", "--turns", help="Chat turns read: last assistant turn or all.")
+UNIT = typer.Option("step", "--unit", help="step (paragraphs, merged/split) or sentence.")
 FORCE = typer.Option(False, "--force", help="Replace existing output files.")
 JSON = typer.Option(False, "--json", help="Print the JSON report to stdout (and nothing else).")
 
@@ -63,14 +68,21 @@ def _analyze_options(
     llm_send: bool,
     llm_cache: Path | None,
     llm_timeout: float,
+    region: str,
+    turns: str,
+    unit: str,
 ) -> dict[str, Any]:
     """Keyword arguments for api.analyze from the shared command-line options."""
     from w2c.errors import InputError
     from w2c.frontends.bonds.api import check_number
-    from w2c.frontends.bonds.reader import check_line_limit
+    from w2c.frontends.bonds.reader import REGIONS, TURNS, check_choice, check_line_limit
+    from w2c.frontends.bonds.segment import UNITS
 
     check_number(alpha, "--alpha", 0.0, 1e6)
     check_line_limit(max_line_bytes)
+    check_choice(region, "--region", REGIONS)
+    check_choice(turns, "--turns", TURNS)
+    check_choice(unit, "--unit", UNITS)
 
     options: dict[str, Any] = {
         "field": field,
@@ -80,6 +92,9 @@ def _analyze_options(
         "max_chars": max_chars,
         "max_line_bytes": max_line_bytes,
         "embed": embed,
+        "region": region,
+        "turns": turns,
+        "unit": unit,
     }
     if labeller == "llm":
         from w2c.frontends.bonds.llm import LLMLabeller
@@ -112,6 +127,9 @@ _SHARED = [
     ("llm_send", bool, LLM_SEND),
     ("llm_cache", Path | None, LLM_CACHE),
     ("llm_timeout", float, LLM_TIMEOUT),
+    ("region", str, REGION),
+    ("turns", str, TURNS),
+    ("unit", str, UNIT),
 ]
 
 
