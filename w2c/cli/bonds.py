@@ -31,7 +31,12 @@ ALPHA = typer.Option(0.0, "--alpha", help="Add-α smoothing of P(b'|b); 0 = maxi
 MIN_CHARS = typer.Option(40, "--min-chars", help="Shorter paragraphs merge into a neighbour.")
 MAX_CHARS = typer.Option(1500, "--max-chars", help="Longer paragraphs split at sentence ends.")
 MAX_LINE = typer.Option(16 * 1024 * 1024, "--max-line-bytes", help="Longest JSONL line accepted.")
-LABELLER = typer.Option("rules", "--labeller", help="rules (offline default) or llm.")
+LABELLER = typer.Option(
+    "rules", "--labeller", help="rules (offline default, rules/2), rules1 (the first rules) or llm."
+)
+DECODER = typer.Option(
+    "on", "--decoder", help="on: episodes decoded over steps (rules/2); off: each step alone."
+)
 EMBED = typer.Option(
     None, "--embed", help="Local sentence-transformers model for step similarity (no download)."
 )
@@ -71,6 +76,7 @@ def _analyze_options(
     region: str,
     turns: str,
     unit: str,
+    decoder: str,
 ) -> dict[str, Any]:
     """Keyword arguments for api.analyze from the shared command-line options."""
     from w2c.errors import InputError
@@ -83,6 +89,7 @@ def _analyze_options(
     check_choice(region, "--region", REGIONS)
     check_choice(turns, "--turns", TURNS)
     check_choice(unit, "--unit", UNITS)
+    check_choice(decoder, "--decoder", ("on", "off"))
 
     options: dict[str, Any] = {
         "field": field,
@@ -108,8 +115,16 @@ def _analyze_options(
         options["labeller"] = LLMLabeller(
             llm_url, llm_model, allow_send=llm_send, cache_dir=cache, timeout=llm_timeout
         )
-    elif labeller != "rules":
-        raise InputError(f"--labeller must be rules or llm, not {labeller!r}")
+    elif labeller == "rules":
+        from w2c.frontends.bonds.episodes import EpisodeLabeller
+
+        options["labeller"] = EpisodeLabeller(decoder=decoder == "on")
+    elif labeller == "rules1":
+        from w2c.frontends.bonds.labels import RuleLabeller
+
+        options["labeller"] = RuleLabeller()
+    else:
+        raise InputError(f"--labeller must be rules, rules1 or llm, not {labeller!r}")
     return options
 
 
@@ -130,6 +145,7 @@ _SHARED = [
     ("region", str, REGION),
     ("turns", str, TURNS),
     ("unit", str, UNIT),
+    ("decoder", str, DECODER),
 ]
 
 

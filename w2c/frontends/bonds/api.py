@@ -24,7 +24,8 @@ from w2c.frontends.bonds import compare as _compare
 from w2c.frontends.bonds import plan as _plan
 from w2c.frontends.bonds.embed import Similarity
 from w2c.frontends.bonds.embed import similarity as _similarity
-from w2c.frontends.bonds.labels import LABELS, Labeller, RuleLabeller, label_steps
+from w2c.frontends.bonds.episodes import EpisodeLabeller
+from w2c.frontends.bonds.labels import LABELS, Labeller, label_steps
 from w2c.frontends.bonds.reader import (
     DEFAULT_MAX_LINE_BYTES,
     ReadResult,
@@ -264,7 +265,7 @@ def analyze(
     if max_chars < min_chars:
         raise InputError("need 0 <= --min-chars <= --max-chars")
     check_choice(unit, "--unit", UNITS)
-    labeller = labeller or RuleLabeller()
+    labeller = labeller or EpisodeLabeller()
     similarity = similarity or _similarity(embed)
     read = read_traces(_paths(paths), field, skip_bad, max_line_bytes, region, turns)
     all_steps, all_parts, all_labels, matrices = [], [], [], []
