@@ -66,14 +66,15 @@ def summary_row(name: str, result: dict) -> str:
     )
 
 
-def run(labellers: dict[str, Labeller], splits: list[str], errors: bool) -> None:
+def run(labellers: dict[str, Labeller], splits: list[str], errors: bool) -> dict[str, dict]:
+    """Print every table and the summary; return the results by row name."""
     old = load_gold(OLD, OLD_FIELDS)
     new = load_gold(NEW)
     print(
         f"old gold: {len(old)} traces; new gold (gold2): {len(new)} traces, "
         f"the default segmenter reproduces {segmentation_agreement(new):.1%} of its steps\n"
     )
-    rows = []
+    results: dict[str, dict] = {}
     for name, labeller in labellers.items():
         for split in splits:
             for gold_name, gold, scorer in (
@@ -82,9 +83,8 @@ def run(labellers: dict[str, Labeller], splits: list[str], errors: bool) -> None
                 ("new sentences", new, evaluate_sentences),
             ):
                 result = scorer(gold, labeller, split)
-                title = f"[{name}] {gold_name} {split}"
-                print(table(title, result) + "\n")
-                rows.append(summary_row(f"{name}, {gold_name} {split}", result))
+                results[f"{name}, {gold_name} {split}"] = result
+                print(table(f"[{name}] {gold_name} {split}", result) + "\n")
                 if errors and split == "dev" and scorer is evaluate:
                     for e in result["errors"]:
                         print(
@@ -94,7 +94,8 @@ def run(labellers: dict[str, Labeller], splits: list[str], errors: bool) -> None
                     print()
     print("| labeller, gold split | steps | macro-F1 | 3-class | accuracy | F1 N D R E |")
     print("|---|---|---|---|---|---|")
-    print("\n".join(rows))
+    print("\n".join(summary_row(row, result) for row, result in results.items()))
+    return results
 
 
 def main() -> None:
