@@ -50,7 +50,8 @@ EPISODES = ("R", "E")
 
 
 def _cues(*alternatives: str) -> re.Pattern[str]:
-    return re.compile(r"(?:" + "|".join(alternatives) + r")", re.I | re.X)
+    """Cues matched against lower-cased text (faster than re.I; the cues are lower case)."""
+    return re.compile(r"(?:" + "|".join(alternatives) + r")", re.X)
 
 
 R_STRONG = _cues(
@@ -194,18 +195,19 @@ def evidence(steps: Sequence[str], regions: Sequence[str] | None = None) -> np.n
     previous: tuple[set[str], set[str]] = (set(), set())
     for t, text in enumerate(steps):
         numbers, words = content(text)
-        head = text[:HEAD_CHARS]
+        low = text.lower()
+        head = low[:HEAD_CHARS]
         region = regions[t] if regions is not None else "think"
         shares = bool(numbers & previous[0] or words & previous[1])
         r = max(
             STRONG if R_STRONG.search(head) else NO_CUE,
-            OUTCOME if R_OUTCOME.search(text) and (numbers & seen or len(text) < 60) else NO_CUE,
-            VERDICT if R_VERDICT.search(head) or R_VERDICT.search(text[-VERDICT_TAIL:]) else NO_CUE,
+            OUTCOME if R_OUTCOME.search(low) and (numbers & seen or len(text) < 60) else NO_CUE,
+            VERDICT if R_VERDICT.search(head) or R_VERDICT.search(low[-VERDICT_TAIL:]) else NO_CUE,
             WEAK_R if R_WEAK.search(head) else NO_CUE,
         )
         e = BRANCH if E_STRONG.search(head) else NO_CUE
         body = BODY_LONG if len(text) >= LONG else BODY
-        d = HEAD if D_HEAD.search(head) else body if D_BODY.search(text) and shares else NO_CUE
+        d = HEAD if D_HEAD.search(head) else body if D_BODY.search(low) and shares else NO_CUE
         n = PLAN if N_HEAD.search(head) else BASE
         last = t == len(steps) - 1 or (regions is not None and regions[t + 1] != region)
         if last and not numbers - seen:
