@@ -1,4 +1,4 @@
-"""The default rule labeller: its documented decision rule, and its score on the gold set."""
+"""The first rule labeller (rules/1): its documented decision rule and its gold-set score."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from w2c.frontends.bonds.api import (
     plan,
     write_plans,
 )
+from w2c.frontends.bonds.episodes import EpisodeLabeller
 from w2c.frontends.bonds.labels import LABELS, Labeller, RuleLabeller
 from w2c.frontends.bonds.llm import LLMLabeller
 
@@ -20,6 +21,7 @@ __all__ = [
     "LABELS",
     "Analysis",
     "Comparison",
+    "EpisodeLabeller",
     "LLMLabeller",
     "Labeller",
     "RuleLabeller",

@@ -2,7 +2,8 @@
 
 Run from the repository root: ``python benchmarks/bonds/run.py`` (``--skip-throughput`` for the
 accuracy tables only). Prints tables; never asserts. The accuracy on the ``test`` split is the
-number to report: the rules were tuned on ``dev`` only (see examples/bonds/LABELLING.md).
+number to report: the rules were tuned on ``dev`` only (see examples/bonds/LABELLING.md). Both
+gold sets, decoder on and off: benchmarks/bonds/score.py.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from w2c.frontends.bonds.episodes import EpisodeLabeller  # noqa: E402
 from w2c.frontends.bonds.evaluate import (  # noqa: E402
     evaluate,
     load_gold,
@@ -56,16 +58,18 @@ def main() -> None:
         f"gold: {len(gold)} traces, segmenter reproduces "
         f"{segmentation_agreement(gold):.1%} of gold steps exactly\n"
     )
-    labeller = RuleLabeller()
-    for split in ("dev", "test"):
-        result = evaluate(gold, labeller, split)
-        print(accuracy_table(result) + "\n")
-        if args.errors and split == "dev":
-            for e in result["errors"]:
-                print(
-                    f"  {e['id']}#{e['step']}: gold {e['gold']} got {e['predicted']}: {e['text']}"
-                )
-            print()
+    for labeller in (RuleLabeller(), EpisodeLabeller()):
+        print(f"labeller {labeller.name}")
+        for split in ("dev", "test"):
+            result = evaluate(gold, labeller, split)
+            print(accuracy_table(result) + "\n")
+            if args.errors and split == "dev":
+                for e in result["errors"]:
+                    print(
+                        f"  {e['id']}#{e['step']}: gold {e['gold']} got {e['predicted']}: "
+                        f"{e['text']}"
+                    )
+                print()
     if not args.skip_throughput:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from throughput import throughput_table  # noqa: PLC0415

@@ -31,7 +31,12 @@ ALPHA = typer.Option(0.0, "--alpha", help="Add-α smoothing of P(b'|b); 0 = maxi
 MIN_CHARS = typer.Option(40, "--min-chars", help="Shorter paragraphs merge into a neighbour.")
 MAX_CHARS = typer.Option(1500, "--max-chars", help="Longer paragraphs split at sentence ends.")
 MAX_LINE = typer.Option(16 * 1024 * 1024, "--max-line-bytes", help="Longest JSONL line accepted.")
-LABELLER = typer.Option("rules", "--labeller", help="rules (offline default) or llm.")
+LABELLER = typer.Option(
+    "rules", "--labeller", help="rules (offline default, rules/2), rules1 (the first rules) or llm."
+)
+DECODER = typer.Option(
+    "on", "--decoder", help="on: episodes decoded over steps (rules/2); off: each step alone."
+)
 EMBED = typer.Option(
     None, "--embed", help="Local sentence-transformers model for step similarity (no download)."
 )
@@ -40,6 +45,11 @@ LLM_MODEL = typer.Option(None, "--llm-model", help="Model name sent to --llm-url
 LLM_SEND = typer.Option(False, "--llm-send", help="Allow sending trace text to --llm-url.")
 LLM_CACHE = typer.Option(None, "--llm-cache", help="Answer cache folder (default ~/.cache/w2c).")
 LLM_TIMEOUT = typer.Option(60.0, "--llm-timeout", help="Seconds per request.")
+REGION = typer.Option(
+    "think", "--region", help="What is analysed: think (reasoning), answer (after it) or all."
+)
+TURNS = typer.Option("last", "--turns", help="Chat turns read: last assistant turn or all.")
+UNIT = typer.Option("step", "--unit", help="step (paragraphs, merged/split) or sentence.")
 FORCE = typer.Option(False, "--force", help="Replace existing output files.")
 JSON = typer.Option(False, "--json", help="Print the JSON report to stdout (and nothing else).")
 
@@ -63,14 +73,23 @@ def _analyze_options(
     llm_send: bool,
     llm_cache: Path | None,
     llm_timeout: float,
+    region: str,
+    turns: str,
+    unit: str,
+    decoder: str,
 ) -> dict[str, Any]:
     """Keyword arguments for api.analyze from the shared command-line options."""
     from w2c.errors import InputError
     from w2c.frontends.bonds.api import check_number
-    from w2c.frontends.bonds.reader import check_line_limit
+    from w2c.frontends.bonds.reader import REGIONS, TURNS, check_choice, check_line_limit
+    from w2c.frontends.bonds.segment import UNITS
 
     check_number(alpha, "--alpha", 0.0, 1e6)
     check_line_limit(max_line_bytes)
+    check_choice(region, "--region", REGIONS)
+    check_choice(turns, "--turns", TURNS)
+    check_choice(unit, "--unit", UNITS)
+    check_choice(decoder, "--decoder", ("on", "off"))
 
     options: dict[str, Any] = {
         "field": field,
@@ -80,6 +99,9 @@ def _analyze_options(
         "max_chars": max_chars,
         "max_line_bytes": max_line_bytes,
         "embed": embed,
+        "region": region,
+        "turns": turns,
+        "unit": unit,
     }
     if labeller == "llm":
         from w2c.frontends.bonds.llm import LLMLabeller
@@ -93,8 +115,16 @@ def _analyze_options(
         options["labeller"] = LLMLabeller(
             llm_url, llm_model, allow_send=llm_send, cache_dir=cache, timeout=llm_timeout
         )
-    elif labeller != "rules":
-        raise InputError(f"--labeller must be rules or llm, not {labeller!r}")
+    elif labeller == "rules":
+        from w2c.frontends.bonds.episodes import EpisodeLabeller
+
+        options["labeller"] = EpisodeLabeller(decoder=decoder == "on")
+    elif labeller == "rules1":
+        from w2c.frontends.bonds.labels import RuleLabeller
+
+        options["labeller"] = RuleLabeller()
+    else:
+        raise InputError(f"--labeller must be rules, rules1 or llm, not {labeller!r}")
     return options
 
 
@@ -112,6 +142,10 @@ _SHARED = [
     ("llm_send", bool, LLM_SEND),
     ("llm_cache", Path | None, LLM_CACHE),
     ("llm_timeout", float, LLM_TIMEOUT),
+    ("region", str, REGION),
+    ("turns", str, TURNS),
+    ("unit", str, UNIT),
+    ("decoder", str, DECODER),
 ]
 
 

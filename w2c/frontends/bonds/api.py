@@ -24,17 +24,25 @@ from w2c.frontends.bonds import compare as _compare
 from w2c.frontends.bonds import plan as _plan
 from w2c.frontends.bonds.embed import Similarity
 from w2c.frontends.bonds.embed import similarity as _similarity
-from w2c.frontends.bonds.labels import LABELS, Labeller, RuleLabeller
+from w2c.frontends.bonds.episodes import EpisodeLabeller
+from w2c.frontends.bonds.labels import LABELS, Labeller, label_steps
 from w2c.frontends.bonds.reader import (
     DEFAULT_MAX_LINE_BYTES,
     ReadResult,
     Trace,
+    check_choice,
     clean_text,
     parse_json,
     read_traces,
     regular_file,
 )
-from w2c.frontends.bonds.segment import DEFAULT_MAX_CHARS, DEFAULT_MIN_CHARS, segment
+from w2c.frontends.bonds.segment import (
+    DEFAULT_MAX_CHARS,
+    DEFAULT_MIN_CHARS,
+    UNITS,
+    segment,
+    segment_sentences,
+)
 from w2c.frontends.bonds.structure import (
     K,
     Structure,
@@ -101,6 +109,7 @@ class Analysis:
     stats: dict[str, Any]
     read: ReadResult
     settings: dict[str, Any] = field(default_factory=dict)
+    step_parts: list[list[int]] = field(default_factory=list)  # each step's part of its trace
 
     @property
     def name(self) -> str:
@@ -129,20 +138,34 @@ class Analysis:
             "length_histogram": {str(n): int(c) for n, c in enumerate(lengths) if c},
         }
         if include_traces:
-            report["traces"] = [
-                {
-                    "id": trace.id,
-                    "origin": trace.origin,
-                    "field": trace.field,
-                    "region": [trace.start, trace.end],
-                    "steps": [
-                        {"start": a, "end": b, "label": label}
-                        for (a, b), label in zip(steps, labels, strict=True)
-                    ],
-                }
-                for trace, steps, labels in zip(self.traces, self.steps, self.labels, strict=True)
-            ]
+            report["traces"] = [self._trace_entry(i) for i in range(len(self.traces))]
         return report
+
+    def _parts_of(self, index: int) -> list[int]:
+        return self.step_parts[index] if self.step_parts else [0] * len(self.steps[index])
+
+    def _trace_entry(self, index: int) -> dict[str, Any]:
+        """One trace of the report; `parts` and each step's `part` only beyond the default."""
+        trace = self.traces[index]
+        entry: dict[str, Any] = {
+            "id": trace.id,
+            "origin": trace.origin,
+            "field": trace.field,
+            "region": [trace.start, trace.end],
+        }
+        steps = [
+            {"start": a, "end": b, "label": label}
+            for (a, b), label in zip(self.steps[index], self.labels[index], strict=True)
+        ]
+        if self.settings.get("region", "think") != "think" or self.settings.get("turns") == "all":
+            entry["parts"] = [
+                {"field": p.field, "region": p.region, "span": [p.start, p.end], "turn": p.turn}
+                for p in trace.parts
+            ]
+            for step, part in zip(steps, self._parts_of(index), strict=True):
+                step["part"] = part
+        entry["steps"] = steps
+        return entry
 
     def html(self, trace_id: str | None = None) -> str:
         """The HTML view of one trace (the first by default)."""
@@ -150,9 +173,17 @@ class Analysis:
 
         i = self.index_of(trace_id)
         trace = self.traces[i]
-        return trace_html(
-            trace.id, trace.source, self.steps[i], self.labels[i], trace.origin, trace.field
-        )
+        owners = self._parts_of(i)
+        sections = [
+            (
+                part.field,
+                part.source,
+                [s for s, o in zip(self.steps[i], owners, strict=True) if o == k],
+                [b for b, o in zip(self.labels[i], owners, strict=True) if o == k],
+            )
+            for k, part in enumerate(trace.parts)
+        ]
+        return trace_html(trace.id, trace.origin, sections)
 
     def render(self, trace_id: str | None = None) -> list[bytes]:
         """The bytes of report.json, graph.png and trace.html, all rendered in memory."""
@@ -223,6 +254,9 @@ def analyze(
     embed: str | None = None,
     similarity: Similarity | None = None,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    region: str = "think",
+    turns: str = "last",
+    unit: str = "step",
 ) -> Analysis:
     """Read, segment and label JSONL traces and estimate the corpus structure."""
     alpha = check_number(alpha, "--alpha", 0.0, MAX_ALPHA)
@@ -230,32 +264,49 @@ def analyze(
     max_chars = check_integer(max_chars, "--max-chars", 1)
     if max_chars < min_chars:
         raise InputError("need 0 <= --min-chars <= --max-chars")
-    labeller = labeller or RuleLabeller()
+    check_choice(unit, "--unit", UNITS)
+    labeller = labeller or EpisodeLabeller()
     similarity = similarity or _similarity(embed)
-    read = read_traces(_paths(paths), field, skip_bad, max_line_bytes)
-    all_steps, all_labels, matrices = [], [], []
+    read = read_traces(_paths(paths), field, skip_bad, max_line_bytes, region, turns)
+    all_steps, all_parts, all_labels, matrices = [], [], [], []
     for trace in read.traces:
-        steps = segment(trace.source, trace.start, trace.end, min_chars, max_chars)
-        texts = [trace.source[a:b] for a, b in steps]
+        steps, owners, texts, regions = [], [], [], []
+        for k, part in enumerate(trace.parts):
+            if unit == "sentence":
+                spans = segment_sentences(part.source, part.start, part.end, max_chars)
+            else:
+                spans = segment(part.source, part.start, part.end, min_chars, max_chars)
+            steps += spans
+            owners += [k] * len(spans)
+            texts += [part.source[a:b] for a, b in spans]
+            regions += [part.region] * len(spans)
         # the similarity matrix is steps x steps; refuse a trace whose matrix cannot fit
         check_memory(
             8.0 * 3 * len(texts) ** 2,
             f"{trace.origin}: the step-similarity matrix of {len(texts)} steps",
         )
-        labels = labeller.label_trace(texts)
+        labels = label_steps(labeller, texts, regions)
         if len(labels) != len(texts) or any(b not in LABELS for b in labels):
             raise InputError(f"labeller {labeller.name} returned bad labels for {trace.id}")
         all_steps.append(steps)
+        all_parts.append(owners)
         all_labels.append(labels)
         try:
             matrices.append(similarity.matrix(texts))
         except InputError as exc:
             raise InputError(f"{trace.origin}: {exc}") from None
-    settings = {
+    segmentation: dict[str, Any] = (
+        {"unit": "sentence", "max_chars": max_chars}
+        if unit == "sentence"
+        else {"unit": "paragraph", "min_chars": min_chars, "max_chars": max_chars}
+    )
+    settings: dict[str, Any] = {
         "labeller": labeller.name,
         "similarity": similarity.name,
-        "segmentation": {"unit": "paragraph", "min_chars": min_chars, "max_chars": max_chars},
+        "segmentation": segmentation,
     }
+    if region != "think" or turns != "last":
+        settings.update(region=region, turns=turns)
     return Analysis(
         traces=read.traces,
         steps=all_steps,
@@ -264,6 +315,7 @@ def analyze(
         stats=geometry_free_stats(all_labels, matrices),
         read=read,
         settings=settings,
+        step_parts=all_parts,
     )
 
 

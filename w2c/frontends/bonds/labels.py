@@ -36,6 +36,14 @@ class Labeller(Protocol):
         ...
 
 
+def label_steps(labeller: Labeller, steps: Sequence[str], regions: Sequence[str]) -> list[str]:
+    """One trace's labels; a labeller that declares ``uses_regions`` also gets each step's
+    region ("think" or "answer"), so it can tell the visible answer from the reasoning."""
+    if getattr(labeller, "uses_regions", False):
+        return list(labeller.label_trace(steps, regions=regions))  # type: ignore[call-arg]
+    return list(labeller.label_trace(steps))
+
+
 def _cues(*alternatives: str) -> re.Pattern[str]:
     """A case-insensitive pattern matching any cue at a word boundary."""
     return re.compile(r"(?:" + "|".join(alternatives) + r")", re.I | re.X)

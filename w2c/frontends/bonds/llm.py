@@ -24,13 +24,17 @@ from w2c.fileio import write_text
 from w2c.frontends.bonds.labels import LABELS
 
 PROMPT = """You label the steps of a reasoning trace with the behaviour of the transition into
-each step. Labels:
+each step, judged by what the step does in its episode. Labels:
+R = self-reflection: the step belongs to a verification: it checks, doubts, confirms or corrects
+something earlier (the plain arithmetic that carries out a check is R too).
+E = self-exploration: the step opens or probes a branch not yet committed to (another method,
+a hypothesis, a guess being tested, an interpretation, a case).
 D = deep reasoning: derives a new fact from the previous step(s) by a real inference.
-R = self-reflection: turns back to check, doubt, confirm or correct something earlier.
-E = self-exploration: opens a new branch (another method, hypothesis, case or probe).
 N = normal operation: restating, planning, bookkeeping, routine arithmetic, the final answer.
-If several apply, prefer R, then E, then D, then N. The first step is labelled by its content.
-Answer with JSON only: {"labels": ["N", "D", ...]} with exactly one label per step.
+Steps marked (answer) are the visible answer after the reasoning: restating the work there is N,
+a closing check is R. If several apply, prefer R, then E, then D, then N. The first step is
+labelled by its content. Answer with JSON only: {"labels": ["N", "D", ...]} with exactly one
+label per step.
 
 """
 _TRANSIENT_HTTP = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -38,6 +42,8 @@ _TRANSIENT_HTTP = {408, 409, 425, 429, 500, 502, 503, 504}
 
 class LLMLabeller:
     """Labels each trace with one chat-completion request (cached)."""
+
+    uses_regions = True  # steps of the visible answer are marked in the prompt
 
     def __init__(
         self,
@@ -67,12 +73,16 @@ class LLMLabeller:
         self.name = f"llm:{model}"
         self.requests = 0  # how many requests actually went out (cache misses)
 
-    def prompt(self, steps: Sequence[str]) -> str:
-        numbered = "\n\n".join(f"[step {i + 1}]\n{text}" for i, text in enumerate(steps))
+    def prompt(self, steps: Sequence[str], regions: Sequence[str] | None = None) -> str:
+        marks = [" (answer)" if r == "answer" else "" for r in regions or [""] * len(steps)]
+        numbered = "\n\n".join(
+            f"[step {i + 1}]{mark}\n{text}"
+            for i, (text, mark) in enumerate(zip(steps, marks, strict=True))
+        )
         return PROMPT + f"The trace has {len(steps)} steps.\n\n" + numbered
 
-    def label_trace(self, steps: Sequence[str]) -> list[str]:
-        prompt = self.prompt(steps)
+    def label_trace(self, steps: Sequence[str], regions: Sequence[str] | None = None) -> list[str]:
+        prompt = self.prompt(steps, regions)
         key = hashlib.sha256(f"{self.url}\n{self.model}\n{prompt}".encode()).hexdigest()
         cached = self._cache_get(key)
         answer = cached if cached is not None else self._ask(prompt)

@@ -13,7 +13,7 @@ import json
 import re
 import stat
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,16 @@ CORPUS_MEMORY_FACTOR = 4
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
+#: What part of a response is analysed (--region) and which assistant turns of a chat (--turns).
+REGIONS = ("think", "answer", "all")
+TURNS = ("last", "all")
+
 _ASSISTANT_ROLES = {"assistant", "gpt", "model", "bot", "chatbot"}
 _REASONING_KEYS = ("reasoning_content", "reasoning", "thinking")
+# Where the visible answer sits beside a separate reasoning field: in a chat turn, and at the
+# top level of an API dump ({"reasoning_content": ..., "content": ...}).
+_TURN_ANSWER_KEYS = ("content", "value", "text")
+_TOP_ANSWER_KEYS = ("content", "answer", "response")
 # Opening/closing markers of the reasoning block in the formats seen in the wild.
 _BLOCKS = (
     ("<think>", "</think>"),
@@ -44,19 +52,52 @@ _BLOCKS = (
 
 
 @dataclass(frozen=True)
-class Trace:
-    """One reasoning trace: its source string and the span of it that holds the reasoning."""
+class Part:
+    """One analysed span of one JSON string: reasoning ("think") or the visible answer."""
 
-    id: str
     source: str
     start: int
     end: int
-    origin: str  # "path:line", for messages
     field: str  # where in the JSON object the source string was found
+    region: str  # "think" or "answer"
+    turn: int | None = None  # index of the chat turn it came from (None outside a chat)
 
     @property
     def text(self) -> str:
         return self.source[self.start : self.end]
+
+
+@dataclass(frozen=True)
+class Trace:
+    """One reasoning trace: the parts of its JSON strings that are analysed, in reading order.
+
+    With the default ``--region think`` a trace has one part, the reasoning; ``source``,
+    ``start``, ``end`` and ``field`` are that first part's.
+    """
+
+    id: str
+    origin: str  # "path:line", for messages
+    parts: tuple[Part, ...]
+
+    @property
+    def source(self) -> str:
+        return self.parts[0].source
+
+    @property
+    def start(self) -> int:
+        return self.parts[0].start
+
+    @property
+    def end(self) -> int:
+        return self.parts[0].end
+
+    @property
+    def field(self) -> str:
+        return self.parts[0].field
+
+    @property
+    def text(self) -> str:
+        return self.parts[0].text
 
 
 @dataclass
@@ -78,39 +119,135 @@ def clean_text(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text)
 
 
+def _think_block(source: str) -> tuple[int, int, int | None]:
+    """(start, end) of the reasoning in `source`, and where the answer after it starts.
+
+    The answer start is None when there is no closing tag: an untagged string is all
+    reasoning, and a truncated one (opening tag, no closing tag) has no answer yet.
+    """
+    for opening, closing in _BLOCKS:
+        begin = source.find(opening)
+        finish = source.find(closing, begin + len(opening) if begin >= 0 else 0)
+        if begin >= 0:
+            if finish < 0:
+                return begin + len(opening), len(source), None
+            return begin + len(opening), finish, finish + len(closing)
+        if finish >= 0:
+            return 0, finish, finish + len(closing)
+    return 0, len(source), None
+
+
 def reasoning_span(source: str) -> tuple[int, int]:
     """The part of `source` that is reasoning: inside a think block if there is one, else all.
 
     An opening tag without a closing one (a truncated trace) runs to the end; a closing tag
     without an opening one (the chat template put the opening tag in the prompt) starts at 0.
     """
-    for opening, closing in _BLOCKS:
-        begin = source.find(opening)
-        finish = source.find(closing, begin + len(opening) if begin >= 0 else 0)
-        if begin >= 0:
-            return begin + len(opening), finish if finish >= 0 else len(source)
-        if finish >= 0:
-            return 0, finish
-    return 0, len(source)
+    start, end, _ = _think_block(source)
+    return start, end
 
 
-def _pick_turn(turns: list[Any], where: str) -> tuple[str, str]:
-    """The last assistant turn of a chat list: its reasoning field if present, else its content."""
-    for index in range(len(turns) - 1, -1, -1):
-        turn = turns[index]
-        if not isinstance(turn, dict):
-            continue
-        role = str(turn.get("role", turn.get("from", ""))).lower()
-        if role not in _ASSISTANT_ROLES:
-            continue
-        for key in _REASONING_KEYS:
-            if isinstance(turn.get(key), str) and turn[key].strip():
-                return turn[key], f"{where}[{index}].{key}"
-        for key in ("content", "value", "text"):
-            if isinstance(turn.get(key), str):
-                return turn[key], f"{where}[{index}].{key}"
-        raise ValueError(f"{where}[{index}] has no string content")
-    raise ValueError(f"{where} has no assistant turn")
+def _string_parts(source: str, where: str, turn: int | None) -> list[Part]:
+    """Reasoning and answer of one string that may hold a think block (answer after it)."""
+    start, end, answer = _think_block(source)
+    parts = [Part(source, start, end, where, "think", turn)]
+    if answer is not None:
+        parts.append(Part(source, answer, len(source), where, "answer", turn))
+    return parts
+
+
+def _whole(source: str, where: str, region: str, turn: int | None) -> Part:
+    return Part(source, 0, len(source), where, region, turn)
+
+
+def _reasoning_key(holder: dict[str, Any]) -> str | None:
+    """The first non-empty separate reasoning field of a dict (`reasoning_content`, ...)."""
+    for key in _REASONING_KEYS:
+        value = holder.get(key)
+        if isinstance(value, str) and value.strip():
+            return key
+    return None
+
+
+def _field_parts(
+    holder: dict[str, Any], prefix: str, key: str, answer_keys: Sequence[str], turn: int | None
+) -> list[Part]:
+    """A separate reasoning field (a think block inside it is honoured) and its sibling answer."""
+    value = holder[key]
+    start, end, _ = _think_block(value)
+    parts = [Part(value, start, end, f"{prefix}{key}", "think", turn)]
+    for answer_key in answer_keys:
+        answer = holder.get(answer_key)
+        if isinstance(answer, str):
+            parts.append(_whole(answer, f"{prefix}{answer_key}", "answer", turn))
+            break
+    return parts
+
+
+def _block_parts(blocks: list[Any], where: str, turn: int | None) -> list[Part]:
+    """Content blocks (``[{"type": "thinking", "thinking": ...}, {"type": "text", ...}]``).
+
+    Beside a thinking block a text block is the answer; without one, a text block is read like
+    any string (a think block inside it, else all reasoning).
+    """
+    typed = [
+        (index, block["type"], block[block["type"]])
+        for index, block in enumerate(blocks)
+        if isinstance(block, dict)
+        and block.get("type") in ("thinking", "text")
+        and isinstance(block.get(block["type"]), str)
+    ]
+    thinking = any(kind == "thinking" for _, kind, _ in typed)
+    parts = []
+    for index, kind, value in typed:
+        field = f"{where}[{index}].{kind}"
+        if kind == "thinking":
+            start, end, _ = _think_block(value)
+            parts.append(Part(value, start, end, field, "think", turn))
+        elif thinking:
+            parts.append(_whole(value, field, "answer", turn))
+        else:
+            parts.extend(_string_parts(value, field, turn))
+    return parts
+
+
+def _turn_parts(turn: dict[str, Any], where: str, index: int) -> list[Part]:
+    """Parts of one assistant turn of a chat list."""
+    key = _reasoning_key(turn)
+    if key is not None:
+        return _field_parts(turn, f"{where}[{index}].", key, _TURN_ANSWER_KEYS, index)
+    for key in _TURN_ANSWER_KEYS:
+        value = turn.get(key)
+        if isinstance(value, str):
+            return _string_parts(value, f"{where}[{index}].{key}", index)
+        if isinstance(value, list) and key == "content":
+            blocks = _block_parts(value, f"{where}[{index}].{key}", index)
+            if blocks:
+                return blocks
+    raise ValueError(f"{where}[{index}] has no string content")
+
+
+def _chat_parts(turns: list[Any], where: str, all_turns: bool) -> list[Part]:
+    """The last assistant turn of a chat list, or every assistant turn in order."""
+    chosen = []
+    for index, turn in enumerate(turns):
+        if isinstance(turn, dict):
+            role = str(turn.get("role", turn.get("from", ""))).lower()
+            if role in _ASSISTANT_ROLES:
+                chosen.append(index)
+    if not chosen:
+        raise ValueError(f"{where} has no assistant turn")
+    if not all_turns:
+        return _turn_parts(turns[chosen[-1]], where, chosen[-1])
+    parts: list[Part] = []
+    for index in chosen:
+        try:
+            parts.extend(_turn_parts(turns[index], where, index))
+        except ValueError:
+            continue  # a turn with no text (a tool call, say) contributes nothing
+    if not parts:
+        raise ValueError(f"{where} has no assistant turn with string content")
+    return parts
 
 
 def _resolve(obj: Any, path: str) -> Any:
@@ -129,31 +266,55 @@ def _resolve(obj: Any, path: str) -> Any:
     return current
 
 
-def extract(obj: Any, field_path: str | None) -> tuple[str, str]:
-    """The trace string of one JSON object and a description of where it was found.
+def _candidate(obj: dict[str, Any], field_path: str | None) -> tuple[str, Any, Any]:
+    """(name, value, the dict holding it) of the trace field of one JSON object."""
+    if field_path is not None:
+        head = field_path.rpartition(".")[0]
+        try:
+            value = _resolve(obj, field_path)
+            holder = _resolve(obj, head) if head else obj
+        except KeyError:
+            raise ValueError(f"no field {field_path!r}") from None
+        return field_path, value, holder
+    for name in DEFAULT_FIELDS:
+        if name in obj:
+            return name, obj[name], obj
+    raise ValueError(f"no trace field (looked for {', '.join(DEFAULT_FIELDS)}; use --field NAME)")
+
+
+def extract_parts(
+    obj: Any, field_path: str | None, region: str = "think", turns: str = "last"
+) -> list[Part]:
+    """The analysed parts of one JSON object, in reading order (docs/bonds.md, "Input").
 
     Raises ValueError with a short reason when the object holds no usable trace.
     """
     if not isinstance(obj, dict):
         raise ValueError("not a JSON object")
-    if field_path is not None:
-        try:
-            value = _resolve(obj, field_path)
-        except KeyError:
-            raise ValueError(f"no field {field_path!r}") from None
-        candidates = [(field_path, value)]
-    else:
-        candidates = [(name, obj[name]) for name in DEFAULT_FIELDS if name in obj]
-        if not candidates:
-            raise ValueError(
-                f"no trace field (looked for {', '.join(DEFAULT_FIELDS)}; use --field NAME)"
-            )
-    name, value = candidates[0]
+    name, value, holder = _candidate(obj, field_path)
+    head, _, key = name.rpartition(".")
     if isinstance(value, list):
-        return _pick_turn(value, name)
-    if isinstance(value, str):
-        return value, name
-    raise ValueError(f"field {name!r} is a {type(value).__name__}, not a string or chat list")
+        parts = _chat_parts(value, name, turns == "all")
+    elif isinstance(value, str) and key in _REASONING_KEYS and isinstance(holder, dict):
+        prefix = f"{head}." if head else ""
+        parts = _field_parts(holder, prefix, key, _TOP_ANSWER_KEYS, None)
+    elif isinstance(value, str):
+        parts = _string_parts(value, name, None)
+    else:
+        raise ValueError(f"field {name!r} is a {type(value).__name__}, not a string or chat list")
+    kept = [p for p in parts if region in ("all", p.region) and p.text.strip()]
+    if not kept:
+        where = parts[0].field if parts else name
+        if region == "answer":
+            raise ValueError(f"no answer after the reasoning in {where}")
+        raise ValueError(f"trace in {where} is empty")
+    return kept
+
+
+def extract(obj: Any, field_path: str | None) -> tuple[str, str]:
+    """The reasoning string of one JSON object and where it was found (the default region)."""
+    part = extract_parts(obj, field_path)[0]
+    return part.source, part.field
 
 
 def _lines(path: Path, max_line_bytes: int) -> Iterator[tuple[int, bytes | None]]:
@@ -225,6 +386,13 @@ def _trace_id(value: Any, default: str) -> str:
     return default
 
 
+def check_choice(value: Any, flag: str, choices: Sequence[str]) -> str:
+    """`value` if it is one of `choices`, else an InputError naming `flag` (exit 2)."""
+    if value not in choices:
+        raise InputError(f"{flag} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def check_line_limit(max_line_bytes: int) -> None:
     """--max-line-bytes must be positive and its worst-case line must fit the memory budget."""
     if isinstance(max_line_bytes, bool) or not isinstance(max_line_bytes, int):
@@ -243,8 +411,12 @@ def read_file(
     skip_bad: bool = False,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     result: ReadResult | None = None,
+    region: str = "think",
+    turns: str = "last",
 ) -> ReadResult:
     """Read one JSONL file of traces into `result` (a new one by default)."""
+    check_choice(region, "--region", REGIONS)
+    check_choice(turns, "--turns", TURNS)
     path = Path(path)
     shown = clean_text(str(path))
     result = result if result is not None else ReadResult()
@@ -266,11 +438,10 @@ def read_file(
                 continue
             seen_content = True
             obj = parse_json(line)
-            source, where = extract(obj, field_path)
-            source, where = clean_text(source), clean_text(where)
-            start, end = reasoning_span(source)
-            if not source[start:end].strip():
-                raise ValueError(f"trace in {where} is empty")
+            parts = tuple(
+                replace(part, source=clean_text(part.source), field=clean_text(part.field))
+                for part in extract_parts(obj, field_path, region, turns)
+            )
         except ValueError as exc:
             seen_content = True
             if not skip_bad:
@@ -280,11 +451,8 @@ def read_file(
         result.traces.append(
             Trace(
                 id=_trace_id(obj.get("id"), f"{clean_text(path.stem)}:{number}"),
-                source=source,
-                start=start,
-                end=end,
                 origin=f"{shown}:{number}",
-                field=where,
+                parts=parts,
             )
         )
     if not seen_content:
@@ -301,8 +469,12 @@ def read_traces(
     field_path: str | None = None,
     skip_bad: bool = False,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    region: str = "think",
+    turns: str = "last",
 ) -> ReadResult:
     """Read several JSONL files as one corpus; fails if no trace at all survives."""
+    check_choice(region, "--region", REGIONS)
+    check_choice(turns, "--turns", TURNS)
     if not paths:
         raise InputError("no trace file given")
     check_line_limit(max_line_bytes)
@@ -315,7 +487,7 @@ def read_traces(
     )
     result = ReadResult()
     for path in paths:
-        read_file(path, field_path, skip_bad, max_line_bytes, result)
+        read_file(path, field_path, skip_bad, max_line_bytes, result, region, turns)
     if not result.traces:
         raise InputError(f"no usable trace in {', '.join(map(str, paths))}")
     return result

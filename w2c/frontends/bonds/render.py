@@ -186,6 +186,7 @@ _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; max-width: 60em; }
 pre { white-space: pre-wrap; font-size: 0.95em; line-height: 1.45; }
 .gap { color: #888; }
+.part { font-size: 0.8em; font-weight: bold; color: #555; }
 .step { border-radius: 3px; padding: 1px 0; }
 .tag { font-size: 0.7em; font-weight: bold; vertical-align: super; margin-right: 0.2em; }
 .legend span { display: inline-block; padding: 0.1em 0.6em; margin-right: 0.5em; }
@@ -198,28 +199,38 @@ def _tint(colour: str) -> str:
 
 def trace_html(
     trace_id: str,
-    source: str,
-    steps: Sequence[tuple[int, int]],
-    labels: Sequence[str],
     origin: str,
-    field: str,
+    sections: Sequence[tuple[str, str, Sequence[tuple[int, int]], Sequence[str]]],
 ) -> str:
-    """A standalone page showing one trace's source string with each step coloured by label."""
+    """A standalone page showing a trace's source strings with each step coloured by label.
+
+    `sections` holds one (field, source, steps, labels) per part of the trace (the reasoning,
+    the answer, one per chat turn): each source string is shown whole, steps numbered across.
+    """
     parts = []
-    cursor = 0
-    for index, ((start, end), label) in enumerate(zip(steps, labels, strict=True)):
-        if start > cursor:
-            parts.append(f'<span class="gap">{html.escape(source[cursor:start])}</span>')
-        colour = COLOURS[label]
-        parts.append(
-            f'<span class="step" style="background:{_tint(colour)};border-left:3px solid '
-            f'{colour}" title="step {index + 1}: {label} {NAMES[label]} [{start}:{end}]">'
-            f'<span class="tag" style="color:{colour}">{label}{index + 1}</span>'
-            f"{html.escape(source[start:end])}</span>"
-        )
-        cursor = end
-    if cursor < len(source):
-        parts.append(f'<span class="gap">{html.escape(source[cursor:])}</span>')
+    number = 0
+    for field, source, steps, labels in sections:
+        if len(sections) > 1:
+            parts.append(f'<span class="part">{html.escape(field)}</span>\n')
+        cursor = 0
+        for (start, end), label in zip(steps, labels, strict=True):
+            number += 1
+            if start > cursor:
+                parts.append(f'<span class="gap">{html.escape(source[cursor:start])}</span>')
+            colour = COLOURS[label]
+            parts.append(
+                f'<span class="step" style="background:{_tint(colour)};border-left:3px solid '
+                f'{colour}" title="step {number}: {label} {NAMES[label]} [{start}:{end}]">'
+                f'<span class="tag" style="color:{colour}">{label}{number}</span>'
+                f"{html.escape(source[start:end])}</span>"
+            )
+            cursor = end
+        if cursor < len(source):
+            parts.append(f'<span class="gap">{html.escape(source[cursor:])}</span>')
+        if len(sections) > 1:
+            parts.append("\n\n")
+    field = ", ".join(section[0] for section in sections)
+    sequence = "".join(label for section in sections for label in section[3])
     legend = "".join(
         f'<span style="background:{_tint(COLOURS[b])};border-left:3px solid {COLOURS[b]}">'
         f"{b} {NAMES[b]}</span>"
@@ -230,6 +241,6 @@ def trace_html(
         f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{title}</title>"
         f"<style>{_STYLE}</style></head><body>\n<h1>{html.escape(trace_id)}</h1>\n"
         f"<p>{html.escape(origin)} · field <code>{html.escape(field)}</code> · "
-        f"{len(steps)} steps · sequence <code>{''.join(labels)}</code></p>\n"
+        f"{number} steps · sequence <code>{sequence}</code></p>\n"
         f"<p class='legend'>{legend}</p>\n<pre>{''.join(parts)}</pre>\n</body></html>\n"
     )

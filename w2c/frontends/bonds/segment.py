@@ -6,6 +6,9 @@ paragraph, whose behaviour it announces; any other short fragment ("So x = 4.") 
 one, whose result it states. A paragraph longer than ``max_chars`` is split at sentence ends (or
 at whitespace if it has none). Steps are ``(start, end)`` offsets into the trace's source string,
 stripped of surrounding whitespace.
+
+The sentence unit (``--unit sentence``) cuts every paragraph into lines and every line into
+sentences, with no merging: human labels and many analyses are per sentence.
 """
 
 from __future__ import annotations
@@ -18,6 +21,12 @@ DEFAULT_MAX_CHARS = 1500
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _LEAD_IN = re.compile(r"^\W*(?:\w+\W*){1,3}$")
+# A sentence ends at . ! or ? (and any closing quotes or brackets) before whitespace, when the
+# next sentence does not start in lower case ("e.g. the" and "3.5" are not cut).
+_SENTENCE_BREAK = re.compile(r"[.!?]+[\"'\u201d\u2019)\]*_]*(\s+)(?=\S)")
+_ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|cf|approx|resp)\.$", re.I)
+_FENCE = "```"
+UNITS = ("step", "sentence")
 
 
 def _paragraphs(source: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -105,3 +114,57 @@ def segment(
     for a, b in spans:
         steps.extend(_split_long(source, a, b, max_chars))
     return steps
+
+
+def _lines(source: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Lines of one paragraph; a fenced code block (``` to ```) stays one piece."""
+    pieces: list[tuple[int, int]] = []
+    cursor, fence_start = start, None
+    while cursor < end:
+        newline = source.find("\n", cursor, end)
+        line_end = end if newline < 0 else newline
+        line = source[cursor:line_end].strip()
+        if fence_start is not None:
+            if line.startswith(_FENCE):
+                pieces.append((fence_start, line_end))
+                fence_start = None
+        elif line.startswith(_FENCE) and line.count(_FENCE) == 1:
+            fence_start = cursor
+        else:
+            pieces.append((cursor, line_end))
+        cursor = line_end + 1
+    if fence_start is not None:  # an unclosed fence runs to the end of the paragraph
+        pieces.append((fence_start, end))
+    return [s for s in (_strip(source, a, b) for a, b in pieces) if s[1] > s[0]]
+
+
+def _sentences(source: str, start: int, end: int) -> list[tuple[int, int]]:
+    if source.startswith(_FENCE, start):
+        return [(start, end)]
+    spans, cursor = [], start
+    for match in _SENTENCE_BREAK.finditer(source, start, end):
+        if source[match.end()].islower() or _ABBREVIATION.search(source, cursor, match.start(1)):
+            continue
+        spans.append((cursor, match.start(1)))
+        cursor = match.end()
+    spans.append((cursor, end))
+    return [s for s in (_strip(source, a, b) for a, b in spans) if s[1] > s[0]]
+
+
+def segment_sentences(
+    source: str, start: int = 0, end: int | None = None, max_chars: int = DEFAULT_MAX_CHARS
+) -> list[tuple[int, int]]:
+    """Sentences of ``source[start:end]`` as (start, end) offsets, paragraph by paragraph.
+
+    Each line is cut at sentence ends; nothing is merged, so "Hmm." is a sentence of its own.
+    A sentence longer than `max_chars` is split like a long paragraph.
+    """
+    if max_chars < 1:
+        raise ValueError("need max_chars >= 1")
+    end = len(source) if end is None else end
+    spans: list[tuple[int, int]] = []
+    for a, b in _paragraphs(source, start, end):
+        for c, d in _lines(source, a, b):
+            for e, f in _sentences(source, c, d):
+                spans.extend(_split_long(source, e, f, max_chars))
+    return spans
