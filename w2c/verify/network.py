@@ -238,7 +238,17 @@ def _ple(
     centre: np.ndarray, radius: np.ndarray, weight: np.ndarray, bias: np.ndarray, net: _Net
 ) -> tuple[np.ndarray, np.ndarray]:
     """``weight @ PLE(x) + bias`` as the model computes it (w2c/network/transformer.py
-    ``ple_linear``): [N] values -> [N, d] centres and radii."""
+    ``ple_linear``): [N] values -> [N, d] centres and radii.
+
+    Computed once per distinct value (a value's widest radius bounds all its copies)."""
+    if len(centre) > 256:
+        distinct, inverse = np.unique(centre, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        if len(distinct) < len(centre) // 2:
+            widest = np.zeros(len(distinct))
+            np.maximum.at(widest, inverse, radius)
+            out, error = _ple(distinct, widest, weight, bias, net)
+            return out[inverse], error[inverse]
     bins, limit = net.bins, net.limit
     width = 2.0 * limit / bins
     position = (centre + limit) / width
@@ -705,12 +715,14 @@ def prove_network(
     rule: sympy.Expr,
     run_model: Callable[[np.ndarray], np.ndarray] | None = None,
     budget: int = WORK_BUDGET,
+    name: str = "rule",
 ) -> NetworkProof:
     """Prove that the hardened ``model`` computes ``rule`` at every position of every sequence
     of length 1..T, on the task's output grid; or find candidate counterexamples.
 
     ``run_model`` (x[B, L, C] -> y[B, L], the hardened model closed-loop) realises a candidate
     of a feedback task: it searches inputs that make the model feed back the wanted outputs.
+    ``name`` is what the messages call ``rule`` ("rule", "reference").
     """
     began = time.perf_counter()
 
@@ -719,13 +731,13 @@ def prove_network(
         return NetworkProof(status, detail, lengths, seconds=time.perf_counter() - began, **extra)
 
     try:
-        outcome = _prove(model, task, rule, budget)
+        outcome = _prove(model, task, rule, budget, name)
     except Unproved as exc:
         return done("unknown", f"not proved: {exc}")
     if outcome.failures:
         xs = _realise_all(task, outcome.failures, run_model)
         detail = (
-            f"the network may differ from the rule at position {outcome.failures[0][0]} "
+            f"the network may differ from the {name} at position {outcome.failures[0][0]} "
             f"({outcome.failures[0][2]})"
         )
         if not xs:
@@ -734,7 +746,7 @@ def prove_network(
         return done("refuted", detail, combinations=outcome.combinations, candidates=tuple(xs))
     heads = ", ".join(outcome.pointers) or "no heads"
     detail = (
-        f"the hardened network computes the rule y[t] = {rule} at every position of every "
+        f"the hardened network computes the {name} y[t] = {rule} at every position of every "
         f"sequence of lengths 1..{task.length} ({heads}; {outcome.combinations:,} window "
         f"combinations, float64 error bounds)"
     )
@@ -748,7 +760,7 @@ class _Outcome:
     failures: list[tuple[int, dict[tuple[str, int, int], int], str]]
 
 
-def _prove(model: Any, task: Task, rule: sympy.Expr, budget: int) -> _Outcome:
+def _prove(model: Any, task: Task, rule: sympy.Expr, budget: int, name: str) -> _Outcome:
     if not task.discrete:
         raise Unproved("the task has real-valued inputs (the proof needs finite domains)")
     if task.n_outputs != 1:
@@ -768,9 +780,11 @@ def _prove(model: Any, task: Task, rule: sympy.Expr, budget: int) -> _Outcome:
             candidates[net.n_inputs + offset] = _candidates(node, net, values, length, counter)
     rule_leaves = _rule_symbols(rule, task)
     seen: set[str] = set()
+    used: set[int] = set()  # variables some output position reads
     combinations = 0
     for t in range(length):
         plan, out = _plan(net, candidates, values, t)
+        used.update(variable for variable, _ in plan.memo)
         env_leaves = {}
         for name, (kind, index, lag) in rule_leaves.items():
             env_leaves[name] = None if t - lag < 0 else plan.leaf(kind, index, t - lag)
@@ -788,10 +802,13 @@ def _prove(model: Any, task: Task, rule: sympy.Expr, budget: int) -> _Outcome:
             )
         counter.spend(count * len(plan.nodes), f"position {t}")
         combinations += count
-        failures = _check_position(plan, out, env_leaves, rule, task, net, sizes, grid)
+        failures = _check_position(plan, out, env_leaves, rule, task, net, sizes, grid, name)
         if failures:
             return _Outcome(combinations, [], failures)
-    pointers = [_describe(net.node(v).name, per_t) for v, per_t in candidates.items()]
+    pointers = [
+        _describe(net.node(v).name, per_t) if v in used else f"{net.node(v).name} not read"
+        for v, per_t in candidates.items()
+    ]
     return _Outcome(combinations, pointers, [])
 
 
@@ -828,7 +845,7 @@ def _rule_symbols(rule: sympy.Expr, task: Task) -> dict[str, tuple[str, int, int
     return leaves
 
 
-def _check_position(plan, out, env_leaves, rule, task, net, sizes, grid):
+def _check_position(plan, out, env_leaves, rule, task, net, sizes, grid, name):
     """The failing combinations (first few, in enumeration order) at position plan.t."""
     count = math.prod(sizes)
     strides = [math.prod(sizes[i + 1 :]) for i in range(len(sizes))]
@@ -861,7 +878,7 @@ def _check_position(plan, out, env_leaves, rule, task, net, sizes, grid):
             elif not margin[row]:
                 why = f"output {y[row] / grid:.17g} is within float error of a rounding boundary"
             else:
-                why = f"the network gives {got[row] / grid:g}, the rule {want[row] / grid:g}"
+                why = f"the network gives {got[row] / grid:g}, the {name} {want[row] / grid:g}"
             assignment = {leaf: int(raw[i][row]) for i, leaf in enumerate(plan.leaves)}
             failures.append((plan.t, assignment, why))
         if failures:

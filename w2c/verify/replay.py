@@ -104,10 +104,10 @@ def network_evidence(
         return [Evidence("network", False, 0, None, 0.0, None, 0.0, None, detail)], None
     rule, name = computes
     say(f"fidelity: proof that the network computes the {name}")
-    result = prove_network(model, task, rule, reference)
+    result = prove_network(model, task, rule, reference, name=name)
     proved = result.status == "proved"
     cases = result.combinations
-    detail = result.detail.replace("the rule", f"the {name}", 1)
+    detail = result.detail
     if proved:
         detail += "; the program text computes it too (proof)"
     evidence = [
