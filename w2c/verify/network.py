@@ -36,32 +36,33 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import sympy
 
-from w2c.tasks import IntRange, Task, feedback_input, parse_symbol
+from w2c.tasks import IntRange, Task, parse_symbol
+from w2c.verify.exactrule import exact_rule, on_grid
+from w2c.verify.netarith import (
+    UNIT,
+    Head,
+    Mlp,
+    Net,
+    Unproved,
+    biased,
+    gamma,
+    hardened_network,
+    mlp_forward,
+    ple,
+    score,
+)
 
 WORK_BUDGET = 400_000_000  # table cells + (combinations x nodes) per proof, deterministic
 COMBINATIONS = 4_000_000  # leaf combinations of one position
 VALUE_SET = 1_000_000  # product of a sub-MLP's operand sets, and the size of any value set
-MAX_MAGNITUDE = 1e150  # a bound on every value, so no variable (read or not) can overflow
 CHUNK = 1 << 16
 NEGLIGIBLE = 1e-6  # an output term this small (task units) is an error term, not evaluated
 CANDIDATES = 8  # failing combinations realised as sequences for the verifier to run
-UNIT = 2.0**-53  # float64 unit roundoff
-
-
-def _gamma(n: int) -> float:
-    """Higham's gamma_n, doubled: |fl(sum of n products) - exact| <= this * sum |products|,
-    for the model's order and for ours."""
-    return 2.0 * n * UNIT / (1.0 - n * UNIT)
-
-
-class Unproved(Exception):
-    """The proof does not apply or ran out of budget; the message says which."""
 
 
 @dataclass(frozen=True)
@@ -76,233 +77,6 @@ class NetworkProof:
     seconds: float = 0.0
 
 
-# ---- the hardened network, as arrays ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Head:
-    q: int
-    k: int
-    v: int
-    q_weight: np.ndarray  # [d, bins + 1]
-    q_bias: np.ndarray
-    k_weight: np.ndarray
-    k_bias: np.ndarray
-    rel_bias: np.ndarray  # [T + pad]
-    name: str
-
-
-@dataclass(frozen=True)
-class _Mlp:
-    operands: tuple[int, ...]
-    w1: np.ndarray  # [k, hidden]
-    b1: np.ndarray
-    w2: np.ndarray  # [hidden]
-    b2: float
-    name: str
-
-
-@dataclass
-class _Net:
-    inputs: list[tuple[str, int]]  # per input variable: ("x", channel) or ("y", output)
-    scales: list[float]
-    nodes: list[_Head | _Mlp | None]  # variable n_inputs + j; None: pruned, always 0
-    out_weight: np.ndarray  # [width]
-    out_bias: float
-    out_scale: float
-    bins: int
-    limit: float
-    dim: int
-    pad: int
-
-    @property
-    def n_inputs(self) -> int:
-        return len(self.inputs)
-
-    def node(self, variable: int) -> _Head | _Mlp | None:
-        return self.nodes[variable - self.n_inputs]
-
-
-def _network(model: Any, task: Task) -> _Net:
-    """The hardened model's reads (argmax), weights (float64) and structure."""
-    import torch
-
-    cfg = model.config
-    names = list(cfg.input_names)
-    fed = {feedback_input(o): k for k, o in enumerate(task.outputs)} if task.feedback else {}
-    inputs = []
-    for name in names:
-        if name in task.channels:
-            inputs.append(("x", task.channels.index(name)))
-        elif name in fed:
-            inputs.append(("y", fed[name]))
-        else:
-            raise Unproved(f"the model reads an input {name!r} the task does not have")
-    dead = set(model.dead_variables()) if model.pruned else set()
-
-    def array(tensor: torch.Tensor) -> np.ndarray:
-        return tensor.detach().to(torch.float64).numpy().copy()
-
-    def reads(logits: torch.Tensor) -> np.ndarray:
-        if model.pruned:
-            logits = logits + model._read_bias(logits.shape[-1])
-        return logits.detach().argmax(-1).numpy()
-
-    nodes: list[_Head | _Mlp | None] = []
-    for index, spec in enumerate(cfg.layers):
-        layer = model.layers[index]
-        first = cfg.width_before(index)
-        if spec.heads:
-            read = reads(layer.head_read)
-            for h in range(spec.heads):
-                q, k, v = (int(i) for i in read[h])
-                head = _Head(
-                    q,
-                    k,
-                    v,
-                    array(layer.q_weight[h]),
-                    array(layer.q_bias[h]),
-                    array(layer.k_weight[h]),
-                    array(layer.k_bias[h]),
-                    array(layer.rel_bias[h]),
-                    f"attn_L{index}H{h}",
-                )
-                nodes.append(None if first + h in dead else head)
-        if spec.mlps:
-            read = reads(layer.mlp_read)
-            for m in range(spec.mlps):
-                mlp = _Mlp(
-                    tuple(int(i) for i in read[m]),
-                    array(layer.w1[m]),
-                    array(layer.b1[m]),
-                    array(layer.w2[m]),
-                    float(layer.b2[m].detach()),
-                    f"mlp_L{index}M{m}",
-                )
-                nodes.append(None if first + spec.heads + m in dead else mlp)
-    weight = array(model.out_weight).reshape(task.n_outputs, -1)[0]
-    for variable in dead:
-        weight[variable] = 0.0
-    bias = float(array(model.out_bias).reshape(-1)[0])
-    net = _Net(
-        inputs,
-        [float(s) for s in cfg.input_scales],
-        nodes,
-        weight,
-        bias,
-        float(cfg.output_scale),
-        int(cfg.ple_bins),
-        float(cfg.ple_range),
-        int(cfg.attn_dim),
-        int(cfg.pad),
-    )
-    _check_magnitudes(net, task)
-    return net
-
-
-def _check_magnitudes(net: _Net, task: Task) -> None:
-    """Every variable stays finite: a crude bound through the layers, with finite weights.
-
-    Variables the output does not read are never evaluated, but the model still computes them
-    (and multiplies them by 0): an infinity there would make its output NaN.
-    """
-    params = [net.out_weight, np.array([net.out_bias, net.out_scale])]
-    for node in net.nodes:
-        if isinstance(node, _Head):
-            params += [node.q_weight, node.q_bias, node.k_weight, node.k_bias, node.rel_bias]
-        elif isinstance(node, _Mlp):
-            params += [node.w1, node.b1, node.w2, np.array([node.b2])]
-    if not all(np.all(np.isfinite(p)) for p in params):
-        raise Unproved("the model has a weight that is not finite")
-    bound = []
-    for (kind, index), scale in zip(net.inputs, net.scales, strict=True):
-        domain = task.inputs[index] if kind == "x" else task.output
-        lo, hi = domain.bounds  # type: ignore[union-attr]
-        bound.append(max(abs(lo), abs(hi), 1.0) / abs(scale))
-    for node in net.nodes:
-        if isinstance(node, _Mlp):
-            inner = len(node.operands) * max(bound) * float(np.max(np.abs(node.w1), initial=0))
-            inner += float(np.max(np.abs(node.b1), initial=0))
-            value = inner * float(np.sum(np.abs(node.w2))) + abs(node.b2)
-            bound.append(value)
-        else:
-            bound.append(max(bound))
-        if bound[-1] > MAX_MAGNITUDE:
-            raise Unproved("the model's values are not bounded well inside float64")
-
-
-# ---- arithmetic with error bounds ----------------------------------------------------------
-
-
-def _ple(
-    centre: np.ndarray, radius: np.ndarray, weight: np.ndarray, bias: np.ndarray, net: _Net
-) -> tuple[np.ndarray, np.ndarray]:
-    """``weight @ PLE(x) + bias`` as the model computes it (w2c/network/transformer.py
-    ``ple_linear``): [N] values -> [N, d] centres and radii.
-
-    Computed once per distinct value (a value's widest radius bounds all its copies)."""
-    if len(centre) > 256:
-        distinct, inverse = np.unique(centre, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        if len(distinct) < len(centre) // 2:
-            widest = np.zeros(len(distinct))
-            np.maximum.at(widest, inverse, radius)
-            out, error = _ple(distinct, widest, weight, bias, net)
-            return out[inverse], error[inverse]
-    bins, limit = net.bins, net.limit
-    width = 2.0 * limit / bins
-    position = (centre + limit) / width
-    index = np.clip(np.floor(position), 0, bins - 1).astype(np.int64)
-    fraction = np.clip(position - index, 0.0, 1.0)
-    columns = weight.T  # [bins + 1, d]
-    running = np.concatenate([np.zeros_like(columns[:1]), np.cumsum(columns[:bins], axis=0)])
-    out = running[index] + fraction[:, None] * columns[index] + centre[:, None] * columns[bins]
-    out = out + bias
-    # slope of the encoding: |column of x's bin| / width + |the x column|; plus the rounding
-    lipschitz = np.max(np.abs(columns[:bins]), axis=0) / width + np.abs(columns[bins])
-    scale = np.sum(np.abs(columns[:bins]), axis=0) + np.abs(centre)[:, None] * np.abs(columns[bins])
-    error = radius[:, None] * lipschitz + _gamma(bins + 4) * (scale + np.abs(bias))
-    return out, error
-
-
-def _score(
-    qv: np.ndarray, qe: np.ndarray, kv: np.ndarray, ke: np.ndarray, dim: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """q.k / sqrt(d) and its error bound, broadcasting over the leading axes."""
-    root = math.sqrt(dim)
-    dot = np.sum(qv * kv, axis=-1) / root
-    magnitude = np.sum((np.abs(qv) + qe) * (np.abs(kv) + ke), axis=-1)
-    spread = np.sum(np.abs(qv) * ke + np.abs(kv) * qe + qe * ke, axis=-1)
-    error = (spread + _gamma(dim + 2) * magnitude) / root + 4 * UNIT * np.abs(dot)
-    return dot, error
-
-
-def _biased(dot: np.ndarray, error: np.ndarray, bias: float) -> tuple[np.ndarray, np.ndarray]:
-    """score + relative-position bias, with the addition's rounding (both sides)."""
-    return dot + bias, error + 4 * UNIT * (np.abs(dot) + abs(bias)) + 1e-300
-
-
-def _mlp(
-    mlp: _Mlp, centres: list[np.ndarray], radii: list[np.ndarray]
-) -> tuple[np.ndarray, np.ndarray]:
-    """relu(u @ w1 + b1) @ w2 + b2 for [N] operands, with the error of any summation order."""
-    u = np.stack(centres, axis=-1)  # [N, k]
-    ru = np.stack(radii, axis=-1)
-    k, hidden = mlp.w1.shape
-    z = u @ mlp.w1 + mlp.b1
-    rz = ru @ np.abs(mlp.w1) + _gamma(k + 1) * ((np.abs(u) + ru) @ np.abs(mlp.w1) + np.abs(mlp.b1))
-    h = np.maximum(z, 0.0)
-    out = h @ mlp.w2 + mlp.b2
-    magnitude = (h + rz) @ np.abs(mlp.w2) + abs(mlp.b2)
-    error = rz @ np.abs(mlp.w2) + _gamma(hidden + 1) * magnitude
-    return out, error
-
-
-def _broadcast(value: np.ndarray | float, n: int) -> np.ndarray:
-    array = np.asarray(value, dtype=np.float64)
-    return np.broadcast_to(array, (n,)) if array.ndim == 0 else array
-
-
 # ---- step 1: value sets ----------------------------------------------------------------------
 
 
@@ -310,7 +84,7 @@ def _broadcast(value: np.ndarray | float, n: int) -> np.ndarray:
 class _Values:
     """Finite value sets (centre, radius) per variable, computed when a head needs them."""
 
-    net: _Net
+    net: Net
     task: Task
     counter: _Counter
     known: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
@@ -331,7 +105,7 @@ class _Values:
         node = net.node(variable)
         if node is None:
             return np.zeros(1), np.zeros(1)
-        if isinstance(node, _Head):
+        if isinstance(node, Head):
             centre, radius = self.of(node.v)
             return np.append(centre, 0.0), np.append(radius, 0.0)
         distinct = sorted(set(node.operands))
@@ -347,7 +121,7 @@ class _Values:
         pick = {v: g.reshape(-1) for v, g in zip(distinct, grids, strict=True)}
         centres = [sets[distinct.index(v)][0][pick[v]] for v in node.operands]
         radii = [sets[distinct.index(v)][1][pick[v]] for v in node.operands]
-        return _mlp(node, centres, radii)
+        return mlp_forward(node, centres, radii)
 
 
 def _unique(centre: np.ndarray, radius: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -389,20 +163,20 @@ class _Counter:
 # ---- step 2: candidate slots per head and query position ------------------------------------
 
 
-def _candidates(head: _Head, net: _Net, values: _Values, length: int, counter: _Counter):
+def _candidates(head: Head, net: Net, values: _Values, length: int, counter: _Counter):
     """For each query position t: the distances (0..t+pad) whose slot may win, for some query
     value and some key values; every other slot always loses, by a strict margin."""
     qc, qr = values.of(head.q)
     kc, kr = values.of(head.k)
     counter.spend(len(qc) * (len(kc) + 1) * net.dim, f"the score table of {head.name}")
-    qv, qe = _ple(qc, qr, head.q_weight, head.q_bias, net)
-    kv, ke = _ple(kc, kr, head.k_weight, head.k_bias, net)
-    pv, pe = _ple(np.zeros(1), np.zeros(1), head.k_weight, head.k_bias, net)
-    dot, error = _score(qv[:, None, :], qe[:, None, :], kv[None], ke[None], net.dim)
+    qv, qe = ple(qc, qr, head.q_weight, head.q_bias, net)
+    kv, ke = ple(kc, kr, head.k_weight, head.k_bias, net)
+    pv, pe = ple(np.zeros(1), np.zeros(1), head.k_weight, head.k_bias, net)
+    dot, error = score(qv[:, None, :], qe[:, None, :], kv[None], ke[None], net.dim)
     real_lo = np.min(dot - error, axis=1)
     real_hi = np.max(dot + error, axis=1)
     real_abs = np.max(np.abs(dot), axis=1)
-    pad_dot, pad_error = _score(qv, qe, pv, pe, net.dim)
+    pad_dot, pad_error = score(qv, qe, pv, pe, net.dim)
     if head.q == head.k:  # distance 0: the key is the query's own value
         own = np.searchsorted(kc, qc)
         self_dot, self_error = dot[np.arange(len(qc)), own], error[np.arange(len(qc)), own]
@@ -414,11 +188,11 @@ def _candidates(head: _Head, net: _Net, values: _Values, length: int, counter: _
         for distance in range(t + net.pad + 1):
             bias = float(head.rel_bias[distance])
             if distance > t:
-                centre, err = _biased(pad_dot, pad_error, bias)
+                centre, err = biased(pad_dot, pad_error, bias)
                 lows.append(centre - err)
                 highs.append(centre + err)
             elif distance == 0 and self_dot is not None:
-                centre, err = _biased(self_dot, self_error, bias)
+                centre, err = biased(self_dot, self_error, bias)
                 lows.append(centre - err)
                 highs.append(centre + err)
             else:
@@ -458,7 +232,7 @@ class _Plan:
 
 
 def _plan(
-    net: _Net, candidates: dict[int, list[tuple[int, ...]]], values: _Values, t: int
+    net: Net, candidates: dict[int, list[tuple[int, ...]]], values: _Values, t: int
 ) -> tuple[_Plan, int]:
     """The nodes the output at t reads, over leaves; an output term too small to matter
     (at most NEGLIGIBLE in task units over its whole value set) becomes an error term."""
@@ -482,7 +256,7 @@ def _plan(
         node = net.node(variable)
         if node is None:
             return zero
-        if isinstance(node, _Mlp):
+        if isinstance(node, Mlp):
             operands = tuple(build(v, p) for v in node.operands)
             key = f"{node.name}({','.join(plan.keys[o] for o in operands)})"
             return plan.add(("mlp", node, operands), key)
@@ -530,7 +304,7 @@ def _largest(values: _Values, variable: int) -> float | None:
     return float(np.max(np.abs(centre) + radius))
 
 
-def _evaluate(plan: _Plan, out: int, leaf_values: list[np.ndarray], net: _Net, n: int):
+def _evaluate(plan: _Plan, out: int, leaf_values: list[np.ndarray], net: Net, n: int):
     """(centre, radius, undecided mask) of the output at t for N leaf combinations."""
     results: list[tuple[np.ndarray, np.ndarray]] = []
     undecided = np.zeros(n, dtype=bool)
@@ -543,7 +317,9 @@ def _evaluate(plan: _Plan, out: int, leaf_values: list[np.ndarray], net: _Net, n
         elif kind == "mlp":
             mlp, operands = node[1], node[2]
             results.append(
-                _mlp(mlp, [results[o][0] for o in operands], [results[o][1] for o in operands])
+                mlp_forward(
+                    mlp, [results[o][0] for o in operands], [results[o][1] for o in operands]
+                )
             )
         elif kind == "head":
             centre, radius, bad = _attend(node[1], node[2], node[3], results, net, n)
@@ -562,30 +338,30 @@ def _evaluate(plan: _Plan, out: int, leaf_values: list[np.ndarray], net: _Net, n
             magnitude = magnitude + node[2]
             y = (total + net.out_bias) * net.out_scale
             width = len(net.out_weight) + 1
-            error = (spread + _gamma(width) * (magnitude + abs(net.out_bias))) * abs(net.out_scale)
+            error = (spread + gamma(width) * (magnitude + abs(net.out_bias))) * abs(net.out_scale)
             error = error + 4 * UNIT * np.abs(y) + 1e-300
             results.append((y, error))
     centre, radius = results[out]
     return centre, radius, undecided
 
 
-def _attend(head: _Head, query: int, choices, results, net: _Net, n: int):
+def _attend(head: Head, query: int, choices, results, net: Net, n: int):
     qc, qr = results[query]
-    qv, qe = _ple(qc, qr, head.q_weight, head.q_bias, net)
-    pv, pe = _ple(np.zeros(1), np.zeros(1), head.k_weight, head.k_bias, net)
+    qv, qe = ple(qc, qr, head.q_weight, head.q_bias, net)
+    pv, pe = ple(np.zeros(1), np.zeros(1), head.k_weight, head.k_bias, net)
     lows, highs, centres, values, radii = [], [], [], [], []
     for distance, key, value in choices:
         if key is None:
-            dot, error = _score(qv, qe, pv, pe, net.dim)
+            dot, error = score(qv, qe, pv, pe, net.dim)
             vc, vr = np.zeros(n), np.zeros(n)
         else:
-            kv, ke = _ple(*results[key], head.k_weight, head.k_bias, net)
-            dot, error = _score(qv, qe, kv, ke, net.dim)
+            kv, ke = ple(*results[key], head.k_weight, head.k_bias, net)
+            dot, error = score(qv, qe, kv, ke, net.dim)
             vc, vr = results[value]
-        score, err = _biased(dot, error, float(head.rel_bias[distance]))
-        centres.append(score)
-        lows.append(score - err)
-        highs.append(score + err)
+        total, err = biased(dot, error, float(head.rel_bias[distance]))
+        centres.append(total)
+        lows.append(total - err)
+        highs.append(total + err)
         values.append(vc)
         radii.append(vr)
     low, high = np.stack(lows, 1), np.stack(highs, 1)
@@ -597,113 +373,6 @@ def _attend(head: _Head, query: int, choices, results, net: _Net, n: int):
     undecided = np.any(contenders & (value != chosen[:, None]), axis=1)
     widest = np.max(np.where(contenders, radius, 0.0), axis=1)
     return chosen, widest, undecided
-
-
-# ---- the rule, exactly -----------------------------------------------------------------------
-
-
-def _exact(expr: sympy.Basic, env: dict[str, tuple[np.ndarray, int]], n: int) -> Any:
-    """The rule on N points, exactly: (numerators int64[N], common denominator) or a bool[N]."""
-
-    def number(value: Fraction) -> tuple[np.ndarray, int]:
-        return np.full(n, value.numerator, dtype=np.int64), value.denominator
-
-    def common(a, b):
-        den = math.lcm(a[1], b[1])
-        return _scaled(a[0], den // a[1]), _scaled(b[0], den // b[1]), den
-
-    if isinstance(expr, sympy.Symbol):
-        return env[expr.name]
-    if expr is sympy.true or expr is sympy.false:
-        return np.full(n, bool(expr))
-    if isinstance(expr, sympy.Rational):
-        return number(Fraction(int(expr.p), int(expr.q)))
-    if isinstance(expr, sympy.Float):
-        return number(Fraction(float(expr)))
-    if isinstance(expr, sympy.Piecewise):
-        result = None
-        for piece, condition in reversed(expr.args):
-            value = _exact(piece, env, n)
-            holds = _exact(condition, env, n)
-            if result is None:
-                result = value
-                continue
-            a, b, den = common(value, result)
-            result = (np.where(holds, a, b), den)
-        return result
-    args = [_exact(a, env, n) for a in expr.args]
-    if isinstance(expr, sympy.Add):
-        total = args[0]
-        for arg in args[1:]:
-            a, b, den = common(total, arg)
-            total = (_checked(a.astype(np.float64) + b, a + b), den)
-        return total
-    if isinstance(expr, sympy.Mul):
-        total = args[0]
-        for arg in args[1:]:
-            num = _checked(total[0].astype(np.float64) * arg[0], total[0] * arg[0])
-            total = (num, total[1] * arg[1])
-        return total
-    if isinstance(expr, sympy.Pow):
-        exponent = expr.args[1]
-        if not (isinstance(exponent, sympy.Integer) and 0 <= int(exponent) <= 64):
-            raise Unproved(f"the rule raises to the power {exponent}")
-        total = (np.ones(n, dtype=np.int64), 1)
-        for _ in range(int(exponent)):
-            num = _checked(total[0].astype(np.float64) * args[0][0], total[0] * args[0][0])
-            total = (num, total[1] * args[0][1])
-        return total
-    if isinstance(expr, (sympy.Max, sympy.Min)):
-        total = args[0]
-        pick = np.maximum if isinstance(expr, sympy.Max) else np.minimum
-        for arg in args[1:]:
-            a, b, den = common(total, arg)
-            total = (pick(a, b), den)
-        return total
-    if isinstance(expr, sympy.Abs):
-        return np.abs(args[0][0]), args[0][1]
-    if isinstance(expr, sympy.Mod):
-        a, b, den = common(args[0], args[1])
-        if np.any(b == 0):
-            raise Unproved("the rule takes a remainder by 0")
-        return np.mod(a, b), den
-    if isinstance(expr, (sympy.floor, sympy.ceiling)):
-        num, den = args[0]
-        if isinstance(expr, sympy.floor):
-            return num // den, 1
-        return -((-num) // den), 1
-    if isinstance(expr, sympy.core.relational.Relational):
-        a, b, _ = common(args[0], args[1])
-        ops = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
-        ops.update({"==": np.equal, "!=": np.not_equal})
-        return ops[expr.rel_op](a, b)
-    if isinstance(expr, sympy.And):
-        return np.logical_and.reduce(args)
-    if isinstance(expr, sympy.Or):
-        return np.logical_or.reduce(args)
-    if isinstance(expr, sympy.Not):
-        return np.logical_not(args[0])
-    raise Unproved(f"the rule uses {type(expr).__name__}, which the network proof cannot evaluate")
-
-
-def _scaled(num: np.ndarray, factor: int) -> np.ndarray:
-    return _checked(num.astype(np.float64) * factor, num * factor)
-
-
-def _checked(estimate: np.ndarray, exact: np.ndarray) -> np.ndarray:
-    """int64 arithmetic, refused where a float estimate says it could overflow."""
-    if np.any(np.abs(estimate) >= 2.0**62):
-        raise Unproved("the rule's exact values leave int64")
-    return exact
-
-
-def _on_grid(num: np.ndarray, den: int, grid: int) -> np.ndarray:
-    """round(num / den * grid), half to even, exactly (NumPy's rounding of the program)."""
-    scaled = _scaled(num, grid)
-    twice = 2 * scaled + den
-    low = twice // (2 * den)  # floor(x + 1/2)
-    tie = (twice % (2 * den)) == 0
-    return np.where(tie & (low % 2 == 1), low - 1, low)
 
 
 # ---- the proof ------------------------------------------------------------------------------
@@ -771,12 +440,12 @@ def _prove(model: Any, task: Task, rule: sympy.Expr, budget: int, name: str) -> 
     if task.feedback and not (isinstance(task.output, IntRange) and grid == 1):
         raise Unproved("a feedback task needs a declared integer output domain")
     counter = _Counter(budget)
-    net = _network(model, task)
+    net = hardened_network(model, task)
     values = _Values(net, task, counter)
     length = task.length
     candidates: dict[int, list[tuple[int, ...]]] = {}
     for offset, node in enumerate(net.nodes):
-        if isinstance(node, _Head):
+        if isinstance(node, Head):
             candidates[net.n_inputs + offset] = _candidates(node, net, values, length, counter)
     rule_leaves = _rule_symbols(rule, task)
     seen: set[str] = set()
@@ -864,9 +533,9 @@ def _check_position(plan, out, env_leaves, rule, task, net, sizes, grid, name):
                 if leaf is None
                 else (raw[leaf].astype(np.int64), 1)
             )
-        value = _exact(sympy.sympify(rule), env, n)
+        value = exact_rule(sympy.sympify(rule), env, n)
         num, den = (value.astype(np.int64), 1) if isinstance(value, np.ndarray) else value
-        want = _on_grid(np.asarray(num, dtype=np.int64), den, grid)
+        want = on_grid(np.asarray(num, dtype=np.int64), den, grid)
         y = centre * grid
         spread = radius * grid + 4 * UNIT * np.abs(y)
         got = np.round(y)
