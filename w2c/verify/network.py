@@ -200,6 +200,8 @@ def _candidates(head: Head, net: Net, values: _Values, length: int, counter: _Co
                 lows.append(real_lo + bias - slack)
                 highs.append(real_hi + bias + slack)
         low, high = np.stack(lows, axis=1), np.stack(highs, axis=1)  # [nq, distances]
+        if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
+            raise Unproved(f"{head.name} has scores that are not finite")
         best = np.max(low, axis=1, keepdims=True)
         possible = np.any(high >= best, axis=0)
         result.append(tuple(int(d) for d in np.flatnonzero(possible)))
@@ -371,6 +373,7 @@ def _attend(head: Head, query: int, choices, results, net: Net, n: int):
     contenders = high >= low[rows, best][:, None]  # may still win: must hold the same value
     chosen = value[rows, best]
     undecided = np.any(contenders & (value != chosen[:, None]), axis=1)
+    undecided |= ~np.all(np.isfinite(low) & np.isfinite(high), axis=1)  # no margin to trust
     widest = np.max(np.where(contenders, radius, 0.0), axis=1)
     return chosen, widest, undecided
 
