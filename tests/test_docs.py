@@ -43,7 +43,7 @@ def _blocks() -> list[tuple[str, list[tuple[list[str], int]]]]:
 def test_documented_example(
     name: str, commands: list[tuple[list[str], int]], tmp_path: Path, monkeypatch
 ) -> None:
-    for folder in ("corpus", "examples"):
+    for folder in ("corpus", "examples", "benchmarks"):
         if (ROOT / folder).exists():
             (tmp_path / folder).symlink_to(ROOT / folder)
     monkeypatch.chdir(tmp_path)

@@ -164,7 +164,7 @@ INSPECT = _object(
 
 EVIDENCE = _object(
     {
-        "method": {"enum": ["proof", "replay", "symbolic", "exhaustive", "property"]},
+        "method": {"enum": ["proof", "network", "replay", "symbolic", "exhaustive", "property"]},
         "passed": _BOOL,
         "cases": _INT,
         "lengths": {"type": ["array", "null"], "items": _INT},
