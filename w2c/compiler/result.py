@@ -80,6 +80,18 @@ class CompiledProgram:
         """``program_numpy`` (the vectorised twin) when compiled with ``numpy_twin=True``."""
         return program_from_source(self.source, self.report.task, TWIN)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The compile as plain data: the report document of `w2c compile --report` (JSON)."""
+        from w2c.report.compile_doc import compile_document
+
+        return compile_document(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the program with its verdict, verification, heads and sub-MLP fits."""
+        from w2c.report.notebook import compiled_html
+
+        return compiled_html(self)
+
 
 TWIN = "program_numpy"
 

@@ -77,6 +77,7 @@ class SearchOutcome:
     budget: float
     plan_size: int
     first_index: int | None = None  # plan index of ``best``
+    task_name: str = ""
 
     @property
     def passed(self) -> bool:
@@ -112,6 +113,22 @@ class SearchOutcome:
     def listing(self) -> list[str]:
         """What was tried, one line per attempt, in plan order."""
         return [a.line() for a in self.attempts]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every attempt as plain data, in plan order (the search record's ``attempts``)."""
+        return [a.record() for a in self.attempts]
+
+    def to_dataframe(self) -> Any:
+        """The attempts as a pandas DataFrame (pandas is optional)."""
+        from w2c.report.notebook import dataframe
+
+        return dataframe(self.rows())
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the summary line and a table of the attempts."""
+        from w2c.report.notebook import search_html
+
+        return search_html(self, self.task_name)
 
     def summary(self, name: str) -> str:
         """One line: what the search found, or that it found nothing and why it stopped."""

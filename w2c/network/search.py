@@ -286,6 +286,7 @@ def train(
         if display is not None:
             display.stop()
     outcome = _outcome(done, plan, jobs, float(budget))
+    outcome.task_name = task.name
     if require_exact and not outcome.passed:
         raise CheckFailed(outcome.summary(task.name))
     return outcome
