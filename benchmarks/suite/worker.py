@@ -76,7 +76,7 @@ def train_model(
 
 
 def _records(ir: Any, kinds: tuple[type, ...]) -> list[dict[str, Any]]:
-    from w2c.compiler import node_record
+    from w2c.compiler.records import node_record
 
     return [node_record(node) for node in ir.nodes if isinstance(node.op, kinds)]
 

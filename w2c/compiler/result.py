@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from w2c.compiler.ir import IR, Node
+from w2c.compiler.ir import IR
 from w2c.errors import EXIT_CHECK_FAILED, EXIT_CHECKED, EXIT_OK, EXIT_PARTIAL
 
 
@@ -106,18 +106,3 @@ def source_namespace(source: str, name: str = "program") -> dict[str, Any]:
 def program_from_source(source: str, name: str = "program", function: str = "program") -> Any:
     """One function of w2c's own emitted source (None when the module does not define it)."""
     return source_namespace(source, name).get(function)
-
-
-def node_record(node: Node) -> dict[str, Any]:
-    """One node as JSON-able data (its evidence values as plain scalars, lists or strings)."""
-    evidence = {
-        k: (v if isinstance(v, (int, float, str, bool, list)) or v is None else str(v))
-        for k, v in node.evidence.items()
-    }
-    return {
-        "name": node.name,
-        "op": node.op.describe(),
-        "resolved": node.resolved,
-        "domain": None if node.domain is None else node.domain.describe(),
-        "evidence": evidence,
-    }

@@ -76,9 +76,8 @@ def compiled_html(compiled: Any) -> str:
     training curve is not, as a compile in memory need not have its checkpoint's record.
     """
     from w2c.report.compile_doc import compile_document
-    from w2c.report.model_view import mlp_stories
     from w2c.report.plots import figures
-    from w2c.report.stages import stories
+    from w2c.report.stages import mlp_stories, stories
 
     document = compile_document(compiled)
     values = compiled.traces.values if compiled.traces is not None else {}
