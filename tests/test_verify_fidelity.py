@@ -153,7 +153,9 @@ def test_sum_last2_fidelity_exhaustive_then_property() -> None:
     report = verify(sum_last2, TASKS["sum_last2"], model=sum_model(), exhaustive_budget=SMALL)
     assert report.passed and report.fidelity.strength == "sampled"  # lengths 1..2 exhaustive
     assert report.verdict == "CHECKED"
-    assert [e.method for e in report.fidelity.evidence] == ["exhaustive", "property"]
+    # no program text: no proof that the program computes a rule, so no network proof either
+    assert [e.method for e in report.fidelity.evidence] == ["network", "exhaustive", "property"]
+    assert "not proved: the program text was not proved" in report.fidelity.evidence[0].detail
     assert _evidence(report.fidelity, "property").lengths == (1, 10)
 
 

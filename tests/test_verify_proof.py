@@ -91,16 +91,22 @@ def test_w2c_verify_says_not_verified_for_the_hand_edits(
         assert oracle_differs(TASKS["sum_last2"], source, failed[-1]["counterexample"]["xs"])
 
 
-def test_w2c_verify_unedited_is_proved_but_checked(tmp_path: Path, capsys) -> None:
-    """Correctness proved; fidelity only exhaustive up to length 3: CHECKED, exit 4."""
+def test_w2c_verify_unedited_is_proved_and_verified(tmp_path: Path, capsys) -> None:
+    """Correctness proved; fidelity proved by the network proof although the exhaustive runs
+    reach only length 3: VERIFIED, exit 0, with no fidelity runs left to do."""
     path = tmp_path / "sum_last2.py"
     path.write_text(SUM_LAST2)
-    assert run(["verify", str(path), str(MODEL), "--json"]) == 4
+    assert run(["verify", str(path), str(MODEL), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["verdict"] == "CHECKED"
+    assert report["verdict"] == "VERIFIED"
     assert report["correctness"]["strength"] == "proved"
-    assert report["fidelity"]["strength"] == "sampled"
-    assert "lengths 1..3" in report["fidelity"]["label"]
+    assert "lengths 1..3" in report["correctness"]["label"]  # the oracle runs
+    fidelity = report["fidelity"]
+    assert fidelity["strength"] == "proved"
+    assert fidelity["label"] == (
+        "proved (network = reference = program for every sequence of lengths 1..10)"
+    )
+    assert [e["method"] for e in fidelity["evidence"]] == ["network"]
 
 
 def test_bit_task_is_verified(tmp_path: Path, capsys) -> None:

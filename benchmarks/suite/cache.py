@@ -123,6 +123,29 @@ class Store:
         tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
         tmp.replace(path)
 
+    def retrained_elsewhere(
+        self, task: str, current: dict[str, Any], budget: float
+    ) -> dict[str, Any] | None:
+        """A training outcome whose key differs from ``current`` only in the w2c revision, as a
+        result to compile again (``--reuse-training``); its revision is kept as ``trained_at``."""
+        data = self.read(task)
+        if data is None or "train" not in data or not isinstance(data.get("key"), dict):
+            return None
+        old = data["key"]
+        same = {k: v for k, v in old.items() if k != "w2c_revision"}
+        if same != {k: v for k, v in current.items() if k != "w2c_revision"}:
+            return None
+        train = data["train"]
+        if not training_holds(train, budget) or (
+            train.get("exact") and not self.model(task).is_file()
+        ):
+            return None
+        trained_at = train.get("trained_at", old.get("w2c_revision"))
+        fresh = {"key": current, "train": {**under_budget(train, budget), "trained_at": trained_at}}
+        fresh["compile"] = None
+        self.write(task, fresh)
+        return fresh
+
     def reusable(self, task: str, current: dict[str, Any], budget: float) -> dict[str, Any] | None:
         """The stored result when it was computed under this key and would hold under budget."""
         data = self.read(task)

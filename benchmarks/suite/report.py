@@ -19,10 +19,10 @@ MIPS_SOLVED = 32  # the paper's headline counts on the same 62 tasks
 GPT4_SOLVED = 30
 
 HEADER = (
-    "| # | task | status | trained exact | compile exit / verdict | clean | textbook | "
+    "| # | task | status | trained exact | compile exit / verdict | fidelity | clean | textbook | "
     "train s | compile s | attempts |"
 )
-RULE = "|---:|---|---|---|---|---|---|---:|---:|---:|"
+RULE = "|---:|---|---|---|---|---|---|---|---:|---:|---:|"
 
 
 def _yes(flag: object) -> str:
@@ -46,12 +46,13 @@ def _trained(train: dict[str, Any]) -> str:
 
 def _compile_cells(entry: Entry, compiled: dict[str, Any] | None) -> list[str]:
     if compiled is None:
-        return ["—", "—", "—"]
+        return ["—", "—", "—", "—"]
     if "error" in compiled:
-        return ["error", "—", "—"]
+        return ["error", "—", "—", "—"]
     has_reference = getattr(entry.task, "reference", None) is not None
     return [
         f"{compiled['exit_code']} {compiled['verdict']}",
+        compiled.get("fidelity") or "—",  # the fidelity strength (absent in older results)
         _yes(compiled["clean"]),
         _yes(compiled["textbook"]) if has_reference else "n/a",
     ]
@@ -60,7 +61,7 @@ def _compile_cells(entry: Entry, compiled: dict[str, Any] | None) -> list[str]:
 def row(index: int, entry: Entry, result: dict[str, Any] | None) -> str:
     label = entry.label if entry.label == entry.name else f"{entry.label} (`{entry.name}`)"
     if result is None:
-        cells = [entry.status if entry.status != READY else "not run"] + ["—"] * 7
+        cells = [entry.status if entry.status != READY else "not run"] + ["—"] * 8
     else:
         train, compiled = result["train"], result.get("compile")
         seconds = (

@@ -153,6 +153,8 @@ class Runner:
         """Train (unless cached), then compile (unless cached); the cached result."""
         key = cache.key(entry.name, entry.file, self.args.seed, self.args.jobs)
         data = self.store.reusable(entry.name, key, self.args.budget)
+        if data is None and self.args.reuse_training:
+            data = self.store.retrained_elsewhere(entry.name, key, self.args.budget)
         if data is None:
             say(f"{entry.name}: training (budget {self.args.budget:g} s)")
             data = {"key": key, "train": self.train(entry), "compile": None}
@@ -212,6 +214,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--try-unreachable", action="store_true", help="train the unreachable tasks anyway"
+    )
+    parser.add_argument(
+        "--reuse-training",
+        action="store_true",
+        help="keep a cached training outcome made at another w2c revision and compile it again "
+        "at this one (for a change that cannot alter training; the row records both revisions)",
     )
     parser.add_argument(
         "--executor",

@@ -138,6 +138,8 @@ def compile_checkpoint(spec: str, checkpoint: Path) -> dict[str, Any]:
     return {
         "exit_code": report.exit_code,
         "verdict": verdict(report),
+        # proved (network proof), exhaustive, sampled, or None when fidelity failed or not run
+        "fidelity": None if report.verification is None else report.verification.fidelity.strength,
         # the bar w2c's training holds a corpus model to: no fallback, a rule over task symbols
         # (for every output of a task with several)
         "clean": not report.fallbacks

@@ -5,7 +5,8 @@
 Table 1, per corpus model: the verdict of the unmutated program verified as ``w2c verify`` does
 it (the text against the task's reference), the method that decided correctness (``proof``
 when the program text was proved to compute the reference), the labels of correctness and
-fidelity, the seconds of the proof and of the whole ``verify`` (2-core machine, one thread).
+fidelity, the fidelity strength, the seconds of the proof, of the network proof (fidelity,
+w2c/verify/network.py) and of the whole ``verify`` (2-core machine, one thread).
 Table 2, per model: mutants generated (tests/mutation_cases.py, seeded), excluded (no
 confirmed witness: equivalent mutants), caught (NOT VERIFIED with a counterexample that fails
 when the mutant runs), and the slowest verification. Then the mutation score = caught / kept.
@@ -44,8 +45,11 @@ def main() -> int:
 
     from w2c.verify import verify
 
-    print("| model | verdict | method | correctness | fidelity | proof s | verify s |")
-    print("|---|---|---|---|---|---:|---:|")
+    print(
+        "| model | verdict | method | correctness | fidelity | fidelity strength | proof s | "
+        "network proof s | verify s |"
+    )
+    print("|---|---|---|---|---|---|---:|---:|---:|")
     compiled = {}
     for name in names:
         task, checkpoint, source = corpus_source(name)
@@ -54,9 +58,11 @@ def main() -> int:
         report = verify(function_of(source), task, model=checkpoint.model, source=source)
         seconds = time.perf_counter() - began
         proof = sum(e.seconds for e in report.correctness.evidence if e.method == "proof")
+        network = sum(e.seconds for e in report.fidelity.evidence if e.method == "network")
         print(
             f"| {name} | {report.verdict} | {_method(report)} | {report.correctness.label} | "
-            f"{report.fidelity.label} | {proof:.2f} | {seconds:.2f} |",
+            f"{report.fidelity.label} | {report.fidelity.strength} | {proof:.2f} | "
+            f"{network:.2f} | {seconds:.2f} |",
             flush=True,
         )
     if args.no_mutants:

@@ -9,12 +9,15 @@ model or the twin under the usual tolerances (w2c/verify/compare.py): that run i
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import sympy
 
 from w2c.tasks import Task
 from w2c.verify.compare import Program, Reference, Tally, run_program, xs_array
+from w2c.verify.network import prove_network
 from w2c.verify.proof import ProofResult
 from w2c.verify.report import Evidence, span
 
@@ -46,9 +49,14 @@ def proof_evidence(result: ProofResult, task: Task, target: sympy.Expr, name: st
 
 
 def replay(
-    program: Program, task: Task, kind: str, reference: Reference, xs: list[Any]
+    program: Program,
+    task: Task,
+    kind: str,
+    reference: Reference,
+    xs: list[Any],
+    proof: str = "proof",
 ) -> Evidence:
-    """Run the program and ``reference`` on the proof's counterexample ``xs``."""
+    """Run the program and ``reference`` on the counterexample ``xs`` of ``proof``."""
     began = time.perf_counter()
     tally = Tally(task, kind)
     sequence = list(xs)
@@ -58,11 +66,11 @@ def replay(
     against = _AGAINST.get(kind, kind)
     if passed:
         detail = (
-            f"the program agrees with the {against} on the proof's counterexample "
+            f"the program agrees with the {against} on the {proof}'s counterexample "
             f"({tally.describe()})"
         )
     else:
-        detail = f"the proof's counterexample, run on the program and the {against}"
+        detail = f"the {proof}'s counterexample, run on the program and the {against}"
     return Evidence(
         "replay",
         passed,
@@ -74,3 +82,50 @@ def replay(
         example,
         detail,
     )
+
+
+def network_evidence(
+    program: Program,
+    task: Task,
+    model: Any,
+    computes: tuple[sympy.Expr, str] | None,
+    reference: Reference,
+    say: Callable[[str], None],
+) -> tuple[list[Evidence], str | None]:
+    """The network proof (fidelity, w2c/verify/network.py) as evidence, its candidate
+    counterexamples run on the program and the model, and what it proved (or None).
+
+    The network is held to the rule the program text was proved to compute (``computes``):
+    both computing it is what makes them agree on every sequence. The last evidence fails
+    when a candidate is confirmed: the program and the model really differ on it.
+    """
+    if computes is None:
+        detail = "not proved: the program text was not proved to compute a rule to hold it to"
+        return [Evidence("network", False, 0, None, 0.0, None, 0.0, None, detail)], None
+    rule, name = computes
+    say(f"fidelity: proof that the network computes the {name}")
+    result = prove_network(model, task, rule, reference, name=name)
+    proved = result.status == "proved"
+    cases = result.combinations
+    detail = result.detail
+    if proved:
+        detail += "; the program text computes it too (proof)"
+    evidence = [
+        Evidence("network", proved, cases, result.lengths, 0.0, None, result.seconds, None, detail)
+    ]
+    if proved:
+        return (
+            evidence,
+            f"network = {name} = program for every sequence of {span((1, task.length))}",
+        )
+    runs = [
+        replay(program, task, "fidelity", reference, xs, "network proof")
+        for xs in result.candidates
+    ]
+    failed = [e for e in runs if not e.passed]
+    if failed:
+        return [*evidence, failed[0]], None
+    if runs:
+        note = f"; not confirmed: the program agrees with the model on all {len(runs)} candidates"
+        evidence = [replace(evidence[0], detail=f"not proved: {detail}{note}"), runs[0]]
+    return evidence, None

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-METHODS = ("proof", "replay", "symbolic", "exhaustive", "property")
-LEMMAS = ("proof", "symbolic")  # statements about texts and rules: they never fail a check alone
+METHODS = ("proof", "network", "replay", "symbolic", "exhaustive", "property")
+# statements about texts, rules and the network: they never fail a check alone (a network
+# proof's counterexample fails fidelity once it is replayed on the program and the model)
+LEMMAS = ("proof", "network", "symbolic")
 STRENGTHS = ("proved", "exhaustive", "sampled")  # strongest first (docs/verification.md)
 VERDICTS = ("VERIFIED", "CHECKED", "NOT VERIFIED")
 
@@ -167,10 +169,11 @@ def make_check(
     """Passed when every run of the program passed (lemmas only set the strength).
 
     ``proved``: what a proof established (e.g. "program = rule = reference"), when it did; the
-    runs then only say how far the oracle or model was seen to agree.
+    runs then only say how far the oracle or model was seen to agree (a proved fidelity needs
+    no runs: the network proof covers every sequence).
     """
     runs = [e for e in evidence if e.method not in LEMMAS]
-    passed = bool(runs) and all(e.passed for e in runs)
+    passed = (bool(runs) or proved is not None) and all(e.passed for e in runs)
     if not passed:
         return Check(kind, True, False, None, tuple(evidence), None)
     strength, label = run_strength(tuple(evidence), length)

@@ -29,7 +29,7 @@ from w2c.verify.compare import Reference
 from w2c.verify.exhaustive import exhaustive_length, sweep
 from w2c.verify.proof import prove
 from w2c.verify.property import DEFAULT_EXAMPLES, property_check
-from w2c.verify.replay import proof_evidence, replay
+from w2c.verify.replay import network_evidence, proof_evidence, replay
 from w2c.verify.report import (
     Check,
     Evidence,
@@ -145,6 +145,7 @@ def verify(
         references["twin"] = twin_reference(task, twin)
     found: dict[str, list[Evidence]] = {kind: [] for kind in ("correctness", "fidelity", "twin")}
     proved: str | None = None
+    fidelity_proved: str | None = None
     if task.n_outputs > 1:
         source = None  # the proof reads one value per step: docs/verification.md
     with torch_threads(1):
@@ -157,7 +158,9 @@ def verify(
         if rule is not None and task.reference is not None:
             say("correctness: symbolic check of the rule against the reference")
             found["correctness"].append(symbolic_check(rule, task, exhaustive_budget))
+        text_computes = None  # (the rule the program text is proved to compute, its name)
         if result is not None and result.status == "proved":
+            text_computes = (target, target_name)
             if rule is None:
                 proved = "program = reference"
             elif found["correctness"][-1].method == "symbolic" and found["correctness"][-1].passed:
@@ -169,6 +172,7 @@ def verify(
             found["correctness"].append(proof_evidence(direct, task, task.reference, "reference"))
             if direct.status == "proved":
                 proved = "program = reference"
+                text_computes = text_computes or (task.reference, "reference")
             if result is None or result.xs is None:
                 result = direct
         remaining = dict(references)
@@ -180,6 +184,14 @@ def verify(
                 found[kind].append(evidence)
                 if not evidence.passed:
                     del remaining[kind]  # a check stops at its first counterexample
+        if "fidelity" in remaining:
+            evidence, fidelity_proved = network_evidence(
+                program, task, model, text_computes, remaining["fidelity"], say
+            )
+            found["fidelity"] += evidence
+            confirmed = evidence[-1].method == "replay" and not evidence[-1].passed
+            if fidelity_proved is not None or confirmed:
+                del remaining["fidelity"]  # proved for every sequence, or a counterexample
         swept = sweep(program, task, remaining, exhaustive_budget, say)
         complete = exhaustive_length(task, exhaustive_budget) == task.length
         for kind, reference in remaining.items():
@@ -198,7 +210,11 @@ def verify(
         if task.has_oracle
         else unchecked("correctness", NO_ORACLE.format(name=task.name), tuple(found["correctness"]))
     )
-    fidelity = make_check("fidelity", found["fidelity"], length) if model is not None else None
+    fidelity = (
+        make_check("fidelity", found["fidelity"], length, fidelity_proved)
+        if model is not None
+        else None
+    )
     twin_check = None
     if twin is not None:
         evidence = [_with_twin_problem(e, references["twin"]) for e in found["twin"]]
