@@ -131,3 +131,20 @@ def test_without_ray_the_python_entry_point_refuses_in_one_line(
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(InputError, match="pip install 'w2c\\[ray\\]'"):
         w2c.train(TASKS["sum_last2"], executor="ray")
+
+
+def test_a_task_goes_by_name_or_by_content_and_damaged_content_is_refused(
+    tmp_path: Path,
+) -> None:
+    from w2c.errors import InputError
+    from w2c.network.ray_pool import ShippedTask
+
+    assert ShippedTask.of(TASKS["abs_value"]) == ShippedTask("corpus", "abs_value")
+    path = tmp_path / "linear_tasks.py"
+    path.write_text(LINEAR_TASKS)
+    shipped = ShippedTask.of(load_task(f"{path}:twice_minus"))
+    assert (shipped.kind, shipped.name, shipped.variable) == ("file", path.name, "twice_minus")
+    assert shipped.content == LINEAR_TASKS.encode() and shipped.sha256 == file_sha256(str(path))
+    damaged = ShippedTask("file", path.name, shipped.content + b"#", shipped.sha256, "twice_minus")
+    with pytest.raises(InputError, match="arrived damaged"):
+        damaged.load()
