@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,16 +13,17 @@ import pytest
 from w2c.cli import run
 from w2c.corpus import TASKS, model_path
 from w2c.network.config import ModelSize
-from w2c.network.plan import LADDER, attempt_cost, search_plan
-from w2c.network.search import (
+from w2c.network.outcome import (
     CLEAN,
     EARLIER_CLEAN,
+    FAILED,
     INEXACT,
     STOPPED,
     UNCLEAN,
     AttemptResult,
-    run_plan,
 )
+from w2c.network.plan import LADDER, attempt_cost, search_plan
+from w2c.network.search import run_plan
 from w2c.tasks import Bits, IntRange, RealInterval, Task, shift
 
 # ---- the plan -------------------------------------------------------------------------------
@@ -89,6 +91,11 @@ class FakePool:
         self.started.append(index)
         self.ends[index] = self.clock.now + self.durations[index]
 
+    def outcome(self, index: int) -> str:
+        """The scripted outcome; "A/B" is A the first time the attempt runs, B the second."""
+        runs = self.outcomes[index].split("/")
+        return runs[min(self.started.count(index), len(runs)) - 1]
+
     def poll(self, timeout: float) -> list[dict]:
         if not self.ends:
             return []
@@ -101,7 +108,7 @@ class FakePool:
         events = []
         for index in done:
             del self.ends[index]
-            result = AttemptResult(index, PLAN[index], self.outcomes[index], "", first)
+            result = AttemptResult(index, PLAN[index], self.outcome(index), "", first)
             events.append({"event": "done", "index": index, "result": result})
         return events
 
@@ -156,6 +163,19 @@ def test_nothing_clean_exhausts_the_plan_and_the_budget_stops_running_attempts()
     assert done.results[0].outcome == INEXACT
 
 
+def test_a_failed_attempt_runs_once_more_and_then_counts_as_failed() -> None:
+    # attempt 0 fails, then is clean on its second run: accepted, and #1 (clean) is not
+    done, pool, events = _search([f"{FAILED}/{CLEAN}", CLEAN], [2.0, 1.0], jobs=2)
+    assert done.accepted == 0 and pool.started.count(0) == 2
+    assert [e["index"] for e in events if e["event"] == "retry"] == [0]
+    # attempt 0 fails twice: recorded failed, and the next attempt in plan order is accepted
+    done, pool, events = _search([f"{FAILED}/{FAILED}", INEXACT, CLEAN], [1.0, 5.0, 5.0], jobs=1)
+    assert done.results[0].outcome == FAILED and done.accepted == 2
+    assert pool.started == [0, 0, 1, 2]
+    runs = [e["event"] for e in events if e.get("index") == 0]
+    assert runs == ["start", "retry", "start", "done"]
+
+
 # ---- flags ----------------------------------------------------------------------------------
 
 
@@ -168,10 +188,13 @@ def test_nothing_clean_exhausts_the_plan_and_the_budget_stops_running_attempts()
         (["--budget", "-3"], "budget (seconds) must be a finite positive number"),
         (["--budget", "nan"], "budget (seconds) must be a finite positive number"),
         (["--budget", "inf"], "budget (seconds) must be a finite positive number"),
+        (["--executor", "cloud"], "executor must be one of local, ray"),
+        (["--ray-address", "auto"], "--ray-address needs --executor ray"),
+        (["--executor", "ray"], "--executor ray needs Ray, which is not installed"),
     ],
 )
 @pytest.mark.parametrize("command", [["train", "sum_last2"], ["corpus", "train", "--out", "{d}"]])
-def test_jobs_and_budget_are_checked_before_anything_runs(
+def test_the_search_flags_are_checked_before_anything_runs(
     command: list[str],
     flags: list[str],
     message: str,
@@ -185,12 +208,13 @@ def test_jobs_and_budget_are_checked_before_anything_runs(
         raise AssertionError("the search started before its flags were checked")
 
     monkeypatch.setattr(w2c.network.search, "run_plan", started)
+    monkeypatch.setitem(sys.modules, "ray", None)  # as without Ray: `import ray` fails
     argv = [a.format(d=tmp_path / "m") for a in command]
     output = ["-o", str(tmp_path / "m.pt")] if argv[0] == "train" else []
     code = run([*argv, *flags, "-q", *output])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and message in err, err
-    assert not (tmp_path / "m.pt").exists()
+    assert not (tmp_path / "m.pt").exists() and not (tmp_path / "m").exists()
 
 
 def test_the_python_entry_point_checks_jobs_and_budget() -> None:

@@ -1,8 +1,8 @@
 """Train a task into a saved checkpoint: the library side of `w2c train` and `w2c corpus train`.
 
 ``train_and_save`` runs the model search (w2c/network/search.py: one plan for every task,
-attempts on a process pool, accepted in plan order when exact and clean), shows it on stderr,
-and saves the delivered model atomically with the search in its training record.
+attempts on local processes or Ray, accepted in plan order when exact and clean), shows it on
+stderr, and saves the delivered model atomically with the search in its training record.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ class SearchOptions:
     jobs: int = 2
     budget: float = 600.0
     quiet: bool = False
+    executor: str = "local"
+    ray_address: str | None = None
 
 
 def train_and_save(
@@ -52,7 +54,7 @@ def train_and_save(
     from w2c.network.search import check_search_arguments, train
     from w2c.task_loader import load_task, task_file
 
-    check_search_arguments(options.jobs, options.budget)
+    check_search_arguments(options.jobs, options.budget, options.executor, options.ray_address)
     check_outputs([output], force, inputs=filter(None, [task_file(spec)]))
     task = loaded or load_task(spec)
     outcome = train(
@@ -63,6 +65,8 @@ def train_and_save(
         budget=options.budget,
         progress=not options.quiet,
         require_exact=False,
+        executor=options.executor,
+        ray_address=options.ray_address,
     )
     summary = outcome.summary(task.name)
     if not outcome.clean:

@@ -3,6 +3,7 @@
     python benchmarks/suite/run.py [--tasks a,b] [--budget SECONDS] [--jobs 2] [--cache DIR]
                                    [--own] [--seed N] [--compile-limit SECONDS]
                                    [--tasks-at-once 1] [--try-unreachable]
+                                   [--executor local|ray] [--ray-address ADDRESS]
 
 Each task is trained with the project's one model search (worker.train_model: ``--jobs``
 attempts at a time, stopped by the search itself at ``--budget`` seconds; the child process is
@@ -10,6 +11,9 @@ killed only if it overruns that by GRACE seconds), then compiled and verified ag
 (worker.compile_checkpoint). Results are cached per task and the run resumes where it stopped;
 the table goes to stdout and to ``<cache>/table-<mips|own>.md``, the evidence summary (every
 unmatched head, unfitted sub-MLP and fallback node) to ``<cache>/evidence-<mips|own>.json``.
+With ``--executor ray`` the attempts are Ray tasks (``w2c train --executor ray``): on the cluster
+at ``--ray-address``, else on one local Ray instance this run starts and every task's child
+joins.
 Columns and totals: benchmarks/suite/README.md. Never asserts; exit 0 unless interrupted (130)
 or given bad arguments (2).
 """
@@ -115,8 +119,10 @@ class Runner:
         command = [
             sys.executable, str(WORKER), "train", entry.spec, str(self.store.model(entry.name)),
             str(scratch), "--seed", str(self.args.seed), "--jobs", str(self.args.jobs),
-            "--budget", str(budget),
+            "--budget", str(budget), "--executor", self.args.executor,
         ]  # fmt: skip
+        if self.args.ray_address is not None:
+            command += ["--ray-address", self.args.ray_address]
         log = self.store.log(entry.name, "train")
         code, seconds = self.children.run(command, log, budget + GRACE)
         if code is None:
@@ -215,6 +221,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="keep a cached training outcome made at another w2c revision and compile it again "
         "at this one (for a change that cannot alter training; the row records both revisions)",
     )
+    parser.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="where the search's attempts run (default local: processes)",
+    )
+    parser.add_argument(
+        "--ray-address", help="Ray cluster to join (auto, ray://HOST:10001; default: a new one)"
+    )
     args = parser.parse_args(argv)
     if (
         args.budget <= 0
@@ -227,7 +242,26 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
             "--budget and --compile-limit must be > 0, --jobs and --tasks-at-once 1..64, "
             "--seed >= 0"
         )
+    if args.ray_address is not None and args.executor != "ray":
+        parser.error("--ray-address needs --executor ray")
     return args
+
+
+def start_ray(args: argparse.Namespace) -> None:
+    """``--executor ray`` without an address: one local Ray instance for the whole run, its
+    address handed to every training child (which would otherwise start one each)."""
+    if args.executor != "ray" or args.ray_address is not None:
+        return
+    from w2c.errors import InputError
+    from w2c.network.ray_pool import connect, require_ray
+
+    try:
+        ray = require_ray()
+        connect(ray, None)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    args.ray_address = ray.get_runtime_context().gcs_address
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -241,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     runnable = {catalogue.READY} | ({catalogue.UNREACHABLE} if args.try_unreachable else set())
     todo = [e for e in chosen if e.status in runnable]
+    start_ray(args)
     store, children = cache.Store(args.cache), Children()
     runner = Runner(args, store, children)
     say(
@@ -264,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     title = "The suite's own tasks" if args.own else "The MIPS benchmark (62 tasks)"
     text = report.table(title, table, results, args.budget, compare=not args.own)
     text += f"\nPer-task training budget {args.budget:g} s (wall clock, from process start), "
-    text += f"--jobs {args.jobs} (search attempts at once), {args.tasks_at_once} task(s) at once, "
+    text += f"--jobs {args.jobs} (search attempts at once, executor {args.executor}), "
+    text += f"{args.tasks_at_once} task(s) at once, "
     text += f"seed {args.seed}, w2c {cache.revision()}.\n"
     print(text)
     (args.cache / f"table-{which}.md").write_text(text)

@@ -1,7 +1,8 @@
 """One task's two steps, each run by the suite in a child process of its own (run.py):
 
     python benchmarks/suite/worker.py train SPEC CHECKPOINT RESULT.json [--seed N] [--jobs J]
-                                      [--budget SECONDS]
+                                      [--budget SECONDS] [--executor local|ray]
+                                      [--ray-address ADDRESS]
     python benchmarks/suite/worker.py compile SPEC CHECKPOINT RESULT.json
 
 A child per step lets the runner stop training at the task's budget (it kills the child's
@@ -9,7 +10,8 @@ process group) and keeps a crash or a memory blow-up of one task from ending the
 Each step writes its outcome as JSON to RESULT.json; a missing file means the child died.
 
 ``train_model`` is the suite's only call into training: w2c's model search (``w2c.train``,
-the same plan as ``w2c train``), ``--jobs`` attempts at a time within ``--budget`` seconds.
+the same plan as ``w2c train``), ``--jobs`` attempts at a time within ``--budget`` seconds, on
+the executor ``--executor`` names (``w2c train --executor``; docs/cli.md).
 """
 
 from __future__ import annotations
@@ -22,7 +24,15 @@ from pathlib import Path
 from typing import Any
 
 
-def train_model(spec: str, checkpoint: Path, seed: int, jobs: int, budget: float) -> dict[str, Any]:
+def train_model(
+    spec: str,
+    checkpoint: Path,
+    seed: int,
+    jobs: int,
+    budget: float,
+    executor: str = "local",
+    ray_address: str | None = None,
+) -> dict[str, Any]:
     """Search ``spec`` with the project's one plan and save the delivered model.
 
     The delivered model is the accepted one (exact and clean), else the first exact one in plan
@@ -34,7 +44,10 @@ def train_model(spec: str, checkpoint: Path, seed: int, jobs: int, budget: float
     from w2c.task_loader import load_task
 
     task = load_task(spec)
-    outcome = train(task, seed, jobs=jobs, budget=budget, progress=False, require_exact=False)
+    outcome = train(
+        task, seed, jobs=jobs, budget=budget, progress=False, require_exact=False,
+        executor=executor, ray_address=ray_address,
+    )  # fmt: skip
     for line in outcome.listing():
         print(line, file=sys.stderr, flush=True)
     record = outcome.record()
@@ -63,7 +76,7 @@ def train_model(spec: str, checkpoint: Path, seed: int, jobs: int, budget: float
 
 
 def _records(ir: Any, kinds: tuple[type, ...]) -> list[dict[str, Any]]:
-    from w2c.compiler import node_record
+    from w2c.compiler.records import node_record
 
     return [node_record(node) for node in ir.nodes if isinstance(node.op, kinds)]
 
@@ -151,12 +164,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--budget", type=float, default=300.0)
+    parser.add_argument("--executor", choices=("local", "ray"), default="local")
+    parser.add_argument("--ray-address", default=None)
     args = parser.parse_args(argv)
     from w2c.errors import UserCodeStopped, W2CError
 
     try:
         if args.step == "train":
-            outcome = train_model(args.spec, args.checkpoint, args.seed, args.jobs, args.budget)
+            outcome = train_model(
+                args.spec, args.checkpoint, args.seed, args.jobs, args.budget,
+                args.executor, args.ray_address,
+            )  # fmt: skip
         else:
             outcome = compile_checkpoint(args.spec, args.checkpoint)
     except (W2CError, UserCodeStopped) as exc:  # bad input, a failed check: not a crash

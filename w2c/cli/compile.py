@@ -122,7 +122,7 @@ def compile_command(
         paths.update({"report": str(report_html)} if report_html is not None else {})
         document = compile_document(compiled, **paths)
     if report_html is not None:
-        from w2c.report.html_page import page_for
+        from w2c.report.html_report import page_for
 
         files.append((report_html, page_for(compiled, document, model).encode()))
     write_all(files, force)  # all of them or none

@@ -22,6 +22,15 @@ def register(app: typer.Typer) -> None:
 Jobs = Annotated[int, typer.Option("--jobs", help="Attempts run at a time (processes).")]
 Budget = Annotated[float, typer.Option("--budget", help="Seconds the search may take per task.")]
 Seed = Annotated[int, typer.Option(help="Base seed of the search plan.")]
+Executor = Annotated[
+    str, typer.Option("--executor", help="Where attempts run: local (processes) or ray.")
+]
+RayAddress = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address", help="Ray cluster to join (auto, ray://HOST:10001).", show_default=False
+    ),
+]
 
 
 def train_command(
@@ -33,6 +42,8 @@ def train_command(
     steps: Annotated[int | None, typer.Option(help="Annealing steps per attempt.")] = None,
     jobs: Jobs = 2,
     budget: Budget = 600.0,
+    executor: Executor = "local",
+    ray_address: RayAddress = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
@@ -42,12 +53,12 @@ def train_command(
     from w2c.task_loader import load_task, task_file
     from w2c.train_checkpoint import SearchOptions, train_and_save
 
-    check_search_arguments(jobs, budget)
+    check_search_arguments(jobs, budget, executor, ray_address)
     if output is not None:  # refused before the task file is even imported
         check_outputs([output], force, inputs=filter(None, [task_file(task)]))
     loaded = load_task(task)
     target = output if output is not None else Path(f"{loaded.name}.pt")
-    options = SearchOptions(seed, steps, jobs, budget, quiet)
+    options = SearchOptions(seed, steps, jobs, budget, quiet, executor, ray_address)
     typer.echo(train_and_save(task, target, force, options, loaded=loaded))
 
 
@@ -61,6 +72,8 @@ def corpus_train_command(
     seed: Seed = 0,
     jobs: Jobs = 2,
     budget: Budget = 600.0,
+    executor: Executor = "local",
+    ray_address: RayAddress = None,
     force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
@@ -76,7 +89,7 @@ def corpus_train_command(
     from w2c.network.search import check_search_arguments
     from w2c.train_checkpoint import SearchOptions, train_and_save
 
-    check_search_arguments(jobs, budget)
+    check_search_arguments(jobs, budget, executor, ray_address)
 
     names = list(only) if only else sorted(TASKS)
     unknown = [n for n in names if n not in TASKS]
@@ -85,7 +98,7 @@ def corpus_train_command(
     folder = ensure_output_dir(out)
     targets = {name: folder / f"{name}.pt" for name in names}
     check_outputs(targets.values(), force)  # refuse before any training, not after hours of it
-    options = SearchOptions(seed, None, jobs, budget, quiet)
+    options = SearchOptions(seed, None, jobs, budget, quiet, executor, ray_address)
     failed = []
     for name, target in targets.items():
         try:

@@ -13,11 +13,11 @@ from w2c.compiler.driver import (
     load_model,
     task_for,
 )
+from w2c.compiler.records import node_record
 from w2c.compiler.result import (
     TWIN,
     CompiledProgram,
     CompileReport,
-    node_record,
     program_from_source,
     source_namespace,
 )

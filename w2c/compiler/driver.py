@@ -26,7 +26,8 @@ from w2c.compiler.pipeline import (
     parse_pipeline,
     run_recorded,
 )
-from w2c.compiler.result import TWIN, CompiledProgram, CompileReport, node_record, source_namespace
+from w2c.compiler.records import node_record
+from w2c.compiler.result import TWIN, CompiledProgram, CompileReport, source_namespace
 from w2c.contract import EXHAUSTIVE_BUDGET
 from w2c.tasks import Task, task_from_record
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from w2c.compiler.ir import IR, Node
+from w2c.compiler.ir import IR
 from w2c.errors import EXIT_CHECK_FAILED, EXIT_CHECKED, EXIT_OK, EXIT_PARTIAL
 
 
@@ -80,6 +80,18 @@ class CompiledProgram:
         """``program_numpy`` (the vectorised twin) when compiled with ``numpy_twin=True``."""
         return program_from_source(self.source, self.report.task, TWIN)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The compile as plain data: the report document of `w2c compile --report` (JSON)."""
+        from w2c.report.compile_doc import compile_document
+
+        return compile_document(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the program with its verdict, verification, heads and sub-MLP fits."""
+        from w2c.report.notebook import compiled_html
+
+        return compiled_html(self)
+
 
 TWIN = "program_numpy"
 
@@ -94,18 +106,3 @@ def source_namespace(source: str, name: str = "program") -> dict[str, Any]:
 def program_from_source(source: str, name: str = "program", function: str = "program") -> Any:
     """One function of w2c's own emitted source (None when the module does not define it)."""
     return source_namespace(source, name).get(function)
-
-
-def node_record(node: Node) -> dict[str, Any]:
-    """One node as JSON-able data (its evidence values as plain scalars, lists or strings)."""
-    evidence = {
-        k: (v if isinstance(v, (int, float, str, bool, list)) or v is None else str(v))
-        for k, v in node.evidence.items()
-    }
-    return {
-        "name": node.name,
-        "op": node.op.describe(),
-        "resolved": node.resolved,
-        "domain": None if node.domain is None else node.domain.describe(),
-        "evidence": evidence,
-    }

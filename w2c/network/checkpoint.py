@@ -136,7 +136,7 @@ def from_memory(model: object, task: Task | None) -> Checkpoint:
     training run (``w2c.network.train.RunResult``); ``task`` is the Task it was trained on.
     """
     import w2c
-    from w2c.network.search import SearchOutcome
+    from w2c.network.outcome import SearchOutcome
     from w2c.network.train import RunResult, run_record
 
     if task is None:

@@ -9,9 +9,11 @@ attempt's process never copies a thread that holds a lock.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 Event = dict[str, Any]  # one search event (w2c.network.search)
+EventHook = Callable[[Event], None]
 
 
 class SearchDisplay:
@@ -65,11 +67,12 @@ class SearchDisplay:
                 delta=f"{event['hard'] - event['soft']:+.1e}",
                 agree=f"{event['agreement']:.2f}",
             )
-        elif kind == "done":
+        elif kind in ("done", "retry"):
             bar = self.bars.pop(index, None)
             if bar is not None:
                 self.progress.remove_task(bar)
-            self.progress.console.print(f"  {event['result'].line()}")
+            again = ", running it once more" if kind == "retry" else ""
+            self.progress.console.print(f"  {event['result'].line()}{again}")
         now = time.monotonic()
         if kind != "log" or now - self.last_refresh > 0.2:
             self.progress.refresh()

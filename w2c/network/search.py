@@ -1,121 +1,46 @@
-"""The model search: the plan's attempts on a local process pool, accepted in plan order.
+"""The model search: the plan's attempts on an executor, accepted in plan order.
 
 ``train`` (``w2c.train``) is the one entry point behind `w2c train`, `w2c corpus train` and the
-Python API. It walks the plan of w2c/network/plan.py, ``jobs`` attempts at a time, each in a
-forked child process (one torch thread each), and accepts the first attempt *in plan order*
-that is exact and compiles cleanly (w2c/network/clean.py): an attempt that finishes first but
-comes later in the plan is held until every earlier one has failed, so the same seed gives the
-same model whatever the machine's timing. Once an attempt is acceptable, later attempts are
-stopped and none is started; the search also stops when ``budget`` seconds have passed.
+Python API. It walks the plan of w2c/network/plan.py, ``jobs`` attempts at a time, and accepts
+the first attempt *in plan order* that is exact and compiles cleanly (w2c/network/clean.py): an
+attempt that finishes first but comes later in the plan is held until every earlier one has
+failed, so the same seed gives the same model whatever the machine's timing. Once an attempt is
+acceptable, later attempts are stopped and none is started; the search also stops when
+``budget`` seconds have passed. An attempt whose process dies or that raises is run once more,
+then recorded as ``failed``.
 
-The scheduling (:func:`run_plan`) is separate from the processes (:class:`ForkPool`), so the
-order logic is tested with fake attempts that finish in any order.
+The scheduling (:func:`run_plan`) is separate from where attempts run (a :class:`Pool`: forked
+local processes, w2c/network/fork_pool.py, or Ray tasks, w2c/network/ray_pool.py), so the order
+logic is one piece of code, tested with fake attempts that finish in any order.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import pickle
-import signal
 import time
-import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from multiprocessing.connection import Connection, wait
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
-from w2c.errors import CheckFailed, InputError, UserCodeStopped
+from w2c.errors import CheckFailed, InputError
 from w2c.network.config import Attempt
-from w2c.network.progress import Event
+from w2c.network.outcome import (
+    BUDGET_SPENT,
+    CLEAN,
+    EARLIER_CLEAN,
+    FAILED,
+    STOPPED,
+    AttemptResult,
+    SearchOutcome,
+)
+from w2c.network.progress import Event, EventHook
 from w2c.tasks import Task
 
 DEFAULT_JOBS = 2
 DEFAULT_BUDGET = 600.0  # seconds per task
 MAX_JOBS = 64
 MAX_BUDGET = 10**7  # seconds (about 4 months)
-MAX_RECORDED = 10_000  # attempts a checkpoint's search record may list
 
-# An attempt's outcome (docs/checkpoint.md, training.search).
-CLEAN = "exact, clean"  # the bar: acceptable
-UNCLEAN = "exact, not clean"
-INEXACT = "not exact"
-FAILED = "failed"  # the attempt's process died
-STOPPED = "stopped"  # the search stopped it (an earlier attempt was accepted, or the budget)
-
-EARLIER_CLEAN = "an earlier attempt is clean"
-BUDGET_SPENT = "the budget ran out"
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-EventHook = Callable[[Event], None]
-
-
-# --------------------------------------------------------------------------------------------
-# One attempt (runs in a child process)
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class AttemptResult:
-    """What one attempt produced: its record and, when it finished, its run (the model)."""
-
-    index: int
-    attempt: Attempt
-    outcome: str
-    detail: str
-    seconds: float
-    run: Any = None  # w2c.network.train.RunResult; None when the attempt did not finish
-
-    def record(self) -> dict[str, Any]:
-        """This attempt in the checkpoint's search record (docs/checkpoint.md)."""
-        exactness = self.run.exactness if self.run is not None else None
-        return {
-            "index": self.index,
-            "size": self.attempt.size.describe(),
-            "seed": self.attempt.seed,
-            "settings": self.attempt.settings.describe(),
-            "outcome": self.outcome,
-            "detail": self.detail[:200],
-            "seconds": round(self.seconds, 3),
-            "exact_fraction": exactness.exact_fraction if exactness else 0.0,
-            "rel_mse": min(exactness.rel_mse, 1e300) if exactness else 0.0,
-            "pruned": list(self.run.pruned) if self.run is not None else [],
-            "stopped_early": -1
-            if self.run is None or self.run.stopped_early is None
-            else self.run.stopped_early,
-        }
-
-    def line(self) -> str:
-        """One line for the progress display and the final listing."""
-        head = f"#{self.index} {self.attempt.describe()}: {self.outcome}"
-        return f"{head} ({self.detail}, {self.seconds:.1f} s)" if self.detail else head
-
-
-def run_attempt(
-    task: Task, index: int, attempt: Attempt, on_log: EventHook | None = None
-) -> AttemptResult:
-    """Train one attempt and judge it: exact on random sequences, clean, exact on short ones.
-
-    The compile (a second or so) comes before the exhaustive part of the exactness bar, which
-    can take longer and only matters for a model that would be accepted.
-    """
-    from w2c.network.clean import clean_verdict
-    from w2c.network.train import train_run, with_short_sequences
-
-    start = time.perf_counter()
-    run = train_run(task, attempt.size, attempt.settings, attempt.seed, on_log)
-    outcome, detail = INEXACT, run.exactness.describe()
-    if run.exactness.passed:
-        reason = clean_verdict(run, task)
-        if reason is not None:
-            outcome, detail = UNCLEAN, reason
-        else:
-            run.exactness = with_short_sequences(run.exactness, run.model, task)
-            if run.exactness.passed:
-                outcome, detail = CLEAN, run.exactness.describe()
-            else:
-                detail = run.exactness.describe()
-    run.seconds = time.perf_counter() - start
-    return AttemptResult(index, attempt, outcome, detail, run.seconds, run)
+EXECUTORS = ("local", "ray")
 
 
 # --------------------------------------------------------------------------------------------
@@ -140,13 +65,20 @@ def first_clean(results: dict[int, AttemptResult]) -> int | None:
 
 
 class Pool(Protocol):
-    """Where attempts run: started by index, their events polled, stopped on demand."""
+    """Where attempts run: submitted by index, their events waited for, cancelled on demand.
+
+    ``poll`` returns the log points and results that arrived within ``timeout`` seconds; each
+    started attempt ends in exactly one "done" event (its result, ``failed`` when its process
+    died) unless it is stopped first. ``close`` stops whatever still runs.
+    """
 
     def start(self, index: int, attempt: Attempt) -> None: ...
 
     def poll(self, timeout: float) -> list[Event]: ...
 
     def stop(self, index: int) -> None: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -172,12 +104,14 @@ def run_plan(
     Attempts start in plan order. When attempt k is clean, attempts after k are stopped and no
     new one starts past k; k is accepted once every attempt before it has failed. When the
     budget runs out, running attempts are stopped and the earliest clean one (if any) is
-    accepted: only then can timing change the result, and the record says so.
+    accepted: only then can timing change the result, and the record says so. A ``failed``
+    attempt (its process died, or it raised) is started once more before its result counts.
     """
     say = on_event or (lambda _event: None)
     began = clock()
     results: dict[int, AttemptResult] = {}
     running: dict[int, float] = {}  # index -> start time
+    retried: set[int] = set()
     upcoming = 0
     stopped = "plan exhausted"
     try:
@@ -204,6 +138,12 @@ def run_plan(
             for event in pool.poll(max(0.0, min(0.5, remaining))):
                 if event["event"] == "done":
                     result = event["result"]
+                    if result.outcome == FAILED and result.index not in retried:
+                        retried.add(result.index)
+                        say({"event": "retry", "index": result.index, "result": result})
+                        pool.start(result.index, plan[result.index])
+                        say({"event": "start", "index": result.index, "attempt": result.attempt})
+                        continue
                     results[result.index] = result
                     running.pop(result.index, None)
                 say(event)
@@ -234,227 +174,45 @@ def _stop(
 
 
 # --------------------------------------------------------------------------------------------
-# The process pool: one forked child per attempt
-# --------------------------------------------------------------------------------------------
-
-
-class ChildTraceback(Exception):
-    """The traceback text of an unexpected error in an attempt's process."""
-
-
-class ForkPool:
-    """Each attempt in a forked child that sends its log points and result over a pipe.
-
-    Fork, not spawn: the child inherits the task (a corpus task's oracle is a lambda, which
-    does not pickle) and does not re-run the caller's ``__main__``. A user task's oracle is a
-    proxy for a child process of the parent (w2c/usercode.py); each attempt opens its own.
-    Messages are pickled by the standard pickler (tensors by value), so a child may be killed
-    at any time without leaving shared memory behind.
-    """
-
-    def __init__(self, task: Task, threads: int = 1) -> None:
-        if "fork" not in multiprocessing.get_all_start_methods():
-            raise InputError("the model search needs the 'fork' start method (Linux, macOS)")
-        self.task, self.threads = task, threads
-        self.context = multiprocessing.get_context("fork")
-        self.live: dict[int, tuple[Any, Connection]] = {}
-        self.attempts: dict[int, tuple[Attempt, float]] = {}
-
-    def start(self, index: int, attempt: Attempt) -> None:
-        receive, send = self.context.Pipe(duplex=False)
-        process = self.context.Process(
-            target=_child_main, args=(send, self.task, index, attempt, self.threads), daemon=True
-        )
-        process.start()
-        send.close()
-        self.live[index] = (process, receive)
-        self.attempts[index] = (attempt, time.perf_counter())
-
-    def poll(self, timeout: float) -> list[Event]:
-        owners = {conn: index for index, (_, conn) in self.live.items()}
-        events: list[Event] = []
-        for conn in wait(list(owners), timeout):
-            index = owners[conn]  # type: ignore[index]
-            try:
-                kind, payload = pickle.loads(conn.recv_bytes())  # type: ignore[union-attr]
-            except (EOFError, OSError):
-                kind, payload = "died", None
-            if kind == "log":
-                events.append({"event": "log", "index": index, **payload})
-                continue
-            process, _ = self.live.pop(index)
-            conn.close()  # type: ignore[union-attr]
-            process.join(5)
-            if kind == "done":
-                events.append({"event": "done", "index": index, "result": payload})
-            elif kind == "died":
-                attempt, began = self.attempts[index]
-                seconds = time.perf_counter() - began
-                died = AttemptResult(index, attempt, FAILED, _exit_text(process.exitcode), seconds)
-                events.append({"event": "done", "index": index, "result": died})
-            else:
-                self.close()
-                raise _child_error(index, payload)
-        return events
-
-    def stop(self, index: int) -> None:
-        process, conn = self.live.pop(index, (None, None))
-        if process is None:
-            return
-        process.kill()
-        process.join()
-        conn.close()  # type: ignore[union-attr]
-
-    def close(self) -> None:
-        for index in list(self.live):
-            self.stop(index)
-
-
-def _exit_text(code: int | None) -> str:
-    if code is not None and code < 0:
-        try:
-            return f"its process was killed by {signal.Signals(-code).name}"
-        except ValueError:
-            pass
-    return f"its process ended without a result (exit code {code})"
-
-
-def _child_error(index: int, payload: tuple[str, ...]) -> BaseException:
-    kind, message = payload[0], payload[1]
-    if kind == "input":
-        return InputError(message)
-    if kind == "stopped":
-        return UserCodeStopped(message, payload[2])
-    error = RuntimeError(f"attempt #{index} failed: {message}")
-    error.__cause__ = ChildTraceback(payload[2])
-    return error
-
-
-def _child_main(conn: Connection, task: Task, index: int, attempt: Attempt, threads: int) -> None:
-    """An attempt's process: train, judge, send the result; errors become messages."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _die_with_parent()
-
-    def send(kind: str, payload: object) -> None:
-        conn.send_bytes(pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL))
-
-    try:
-        from w2c.threads import torch_threads
-
-        task = _own_user_code(task)
-        with torch_threads(threads):
-            result = run_attempt(task, index, attempt, lambda entry: send("log", entry))
-        send("done", result)
-    except InputError as exc:
-        send("error", ("input", str(exc)))
-    except UserCodeStopped as exc:
-        send("error", ("stopped", exc.message, exc.role))
-    except BaseException as exc:  # a bug: the parent reports it with this traceback
-        send("error", ("internal", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
-    finally:
-        conn.close()
-
-
-def _die_with_parent() -> None:
-    """Linux: the kernel kills this process when the search's process dies (even by SIGKILL),
-    so no attempt outlives its search on a shared machine. Elsewhere a no-op."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux, or no prctl
-        pass
-
-
-def _own_user_code(task: Task) -> Task:
-    """The task with an oracle proxy of the child's own (never the parent's connection)."""
-    from w2c.usercode import RemoteOracle
-
-    if isinstance(task.oracle, RemoteOracle):
-        return replace(task, oracle=RemoteOracle(task.oracle.file, task.oracle.variable))
-    return task
-
-
-# --------------------------------------------------------------------------------------------
 # The public entry point
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class SearchOutcome:
-    """The search's result: the delivered run, every attempt, and how the search ended.
+def check_search_arguments(
+    jobs: object, budget: object, executor: object = "local", ray_address: object = None
+) -> None:
+    """The search's flags before any work: InputError (exit 2) with one line.
 
-    ``best`` is the accepted run (exact and clean), else the first exact run in plan order,
-    else the closest run; ``accepted`` is its plan index only when it met the whole bar.
+    ``--executor ray`` needs Ray installed (the optional extra ``w2c[ray]``); ``--ray-address``
+    means nothing without it.
     """
-
-    best: Any  # w2c.network.train.RunResult, or None when no attempt finished
-    attempts: list[AttemptResult]
-    accepted: int | None
-    stopped: str
-    total_seconds: float
-    jobs: int
-    budget: float
-    plan_size: int
-    first_index: int | None = None  # plan index of ``best``
-
-    @property
-    def passed(self) -> bool:
-        """The delivered model is exact."""
-        return self.best is not None and self.best.exactness.passed
-
-    @property
-    def clean(self) -> bool:
-        """The delivered model is exact and compiles cleanly: the search's whole bar."""
-        return self.accepted is not None
-
-    def record(self) -> dict[str, Any]:
-        """The checkpoint's ``training.search`` field (docs/checkpoint.md)."""
-        return {
-            "jobs": self.jobs,
-            "budget": float(self.budget),
-            "plan_size": self.plan_size,
-            "accepted": self.accepted,
-            "delivered": self.first_index,
-            "stopped": self.stopped,
-            "seconds": round(self.total_seconds, 3),
-            "attempts": [a.record() for a in self.attempts[:MAX_RECORDED]],
-        }
-
-    def training_record(self) -> dict[str, Any]:
-        """The checkpoint's whole ``training`` field for the delivered model."""
-        from w2c.network.train import run_record
-
-        record = run_record(self.best, self.total_seconds, len(self.attempts))
-        record["search"] = self.record()
-        return record
-
-    def listing(self) -> list[str]:
-        """What was tried, one line per attempt, in plan order."""
-        return [a.line() for a in self.attempts]
-
-    def summary(self, name: str) -> str:
-        """One line: what the search found, or that it found nothing and why it stopped."""
-        spent = f"{len(self.attempts)} of {self.plan_size} attempt(s) in {self.total_seconds:.0f} s"
-        why = {"budget": "the budget ran out", "plan exhausted": "the plan was exhausted"}
-        ended = why.get(self.stopped, self.stopped)
-        if self.clean:
-            return f"{name}: attempt #{self.accepted} is exact and clean ({spent})"
-        if self.passed:
-            return (
-                f"{name}: no attempt is both exact and clean ({spent}; {ended}); kept the first "
-                f"exact one, #{self.first_index}"
-            )
-        return f"{name}: no attempt reached the exactness bar ({spent}; {ended})"
-
-
-def check_search_arguments(jobs: object, budget: object) -> None:
-    """``jobs`` and ``budget`` before any work: InputError (exit 2) with one line."""
     from w2c.network.train import check_positive, check_whole
 
     check_whole(jobs, "jobs", 1, MAX_JOBS)
     check_positive(budget, "budget (seconds)", MAX_BUDGET)
+    if executor not in EXECUTORS:
+        raise InputError(f"executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
+    if ray_address is not None and executor != "ray":
+        raise InputError("--ray-address needs --executor ray")
+    if ray_address is not None and (not isinstance(ray_address, str) or not ray_address.strip()):
+        raise InputError("--ray-address must be an address such as auto or ray://HOST:10001")
+    if executor == "ray":
+        from w2c.network.ray_pool import require_ray
+
+        require_ray()
+
+
+def open_pool(task: Task, threads: int, executor: str, ray_address: str | None) -> Pool:
+    """The executor's pool: forked local processes, or Ray tasks (started, or joined, here)."""
+    if executor == "ray":
+        from w2c.network.ray_pool import RayPool
+
+        return RayPool(task, threads, ray_address)
+    from w2c.network.clean import warm_up
+    from w2c.network.fork_pool import ForkPool
+
+    warm_up()  # once, before the children fork
+    return ForkPool(task, threads)
 
 
 def train(
@@ -468,6 +226,8 @@ def train(
     max_attempts: int | None = None,
     threads: int = 1,
     require_exact: bool = True,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> SearchOutcome:
     """Search for an exact, clean model of ``task`` (``w2c.train``; docs/cli.md, "w2c train").
 
@@ -475,10 +235,12 @@ def train(
     trained weights the same on every machine for the same seed); ``budget`` bounds the
     search's wall time in seconds; ``progress`` is True for the rich display on stderr or a
     callable that receives every event (start, log point, done); ``max_attempts`` cuts the
-    plan. Raises CheckFailed when no attempt is exact and ``require_exact``; an exact model
-    that does not compile cleanly is returned with ``outcome.clean`` False.
+    plan. ``executor`` is "local" (forked processes) or "ray" (Ray tasks of one CPU each, on
+    the Ray instance at ``ray_address``, else the one this process runs or a new local one);
+    the same seed gives the same models on either. Raises CheckFailed when no attempt is exact
+    and ``require_exact``; an exact model that does not compile cleanly is returned with
+    ``outcome.clean`` False.
     """
-    from w2c.network.clean import warm_up
     from w2c.network.plan import search_plan
     from w2c.network.train import (
         MAX_SEED,
@@ -499,7 +261,7 @@ def train(
     if max_attempts is not None:
         check_whole(max_attempts, "max_attempts", 1, 10**6)
     check_whole(threads, "threads", 1, MAX_THREADS)
-    check_search_arguments(jobs, budget)
+    check_search_arguments(jobs, budget, executor, ray_address)
     plan = search_plan(task, seed, steps)
     if max_attempts is not None:
         plan = plan[:max_attempts]
@@ -514,8 +276,7 @@ def train(
         hook: EventHook | None = display.on_event
     else:
         hook = progress or None
-    warm_up()
-    pool = ForkPool(task, threads)
+    pool = open_pool(task, threads, executor, ray_address)
     if display is not None:
         display.start()
     try:
@@ -525,6 +286,7 @@ def train(
         if display is not None:
             display.stop()
     outcome = _outcome(done, plan, jobs, float(budget))
+    outcome.task_name = task.name
     if require_exact and not outcome.passed:
         raise CheckFailed(outcome.summary(task.name))
     return outcome

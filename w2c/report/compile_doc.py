@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from w2c.compiler.ir import Attend
-from w2c.report import model_view
 from w2c.report.program_size import program_size
 from w2c.report.schema import SCHEMA
-from w2c.report.stages import NodeStory, Stages, stories
+from w2c.report.stages import NodeStory, Stages, heads, mlps, stories
 
 
 def verdict(report: Any) -> str:
@@ -33,7 +32,7 @@ def pad_of(stages: Stages, length: int) -> int:
 
 
 def _resolution(story: NodeStory) -> dict[str, Any]:
-    from w2c.compiler import node_record
+    from w2c.compiler.records import node_record
 
     return {
         "name": story.lowered.name,
@@ -61,8 +60,8 @@ def compile_document(compiled: Any, **paths: str) -> dict[str, Any]:
             for (name, ir), s in zip(stages, seconds, strict=True)
         ],
         resolutions=[_resolution(story) for story in found.values()],
-        heads=model_view.heads(found, compiled.traces, pad) if compiled.traces else [],
-        mlps=model_view.mlps(found),
+        heads=heads(found, compiled.traces, pad) if compiled.traces else [],
+        mlps=mlps(found),
         source=compiled.source,
         size=program_size(compiled.source),
     )

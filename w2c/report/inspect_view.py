@@ -17,7 +17,7 @@ INSPECT_SAMPLES = 512
 def summarise(path: Path, view: Any = None) -> dict[str, Any]:
     """Everything inspect shows, as plain data (``view``: an already computed ModelView)."""
     from w2c.network.checkpoint import FORMAT_NAME
-    from w2c.report import model_view
+    from w2c.report import model_view, stages
     from w2c.report.schema import SCHEMA
 
     seen = view if view is not None else model_view.view(path, samples=INSPECT_SAMPLES)
@@ -54,8 +54,8 @@ def summarise(path: Path, view: Any = None) -> dict[str, Any]:
         },
         "history": {k: v.tolist() for k, v in history.items()},
         "traced_sequences": int(seen.traces.samples),
-        "heads": model_view.heads(found, seen.traces, cfg.pad),
-        "mlps": model_view.mlps(found),
+        "heads": stages.heads(found, seen.traces, cfg.pad),
+        "mlps": stages.mlps(found),
         "output": {k: v for k, v in heads[0].items() if k != "name"},
         "outputs": heads,  # one per output head (several for a task with several outputs)
     }
@@ -146,14 +146,14 @@ def write_plots(
 ) -> list[Path]:
     """Check every target, then draw and write each PNG atomically into ``folder``."""
     from w2c.fileio import check_outputs, ensure_output_dir, write_all
-    from w2c.report import model_view
     from w2c.report.plots import figures
+    from w2c.report.stages import mlp_stories
 
     pngs = figures(
         summary["task"]["name"],
         view.checkpoint.training,
         summary["heads"],
-        model_view.mlp_stories(view.stories),
+        mlp_stories(view.stories),
         view.traces.values,
     )
     ensure_output_dir(folder)

@@ -2,8 +2,8 @@
 
 ``view`` runs the compiler's own lowering and explaining passes (infer_domains,
 attention_patterns, mlp_symbolic; no pruning, so every sub-MLP gets a fit) on a sample of task
-inputs, without simplifying or emitting a program. ``heads``/``mlps`` turn either that or a full
-compile's stages into the facts the text, JSON, plots and HTML share.
+inputs, without simplifying or emitting a program. w2c/report/stages.py's ``heads``/``mlps`` turn
+either that or a full compile's stages into the facts the text, JSON, plots and HTML share.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from w2c.compiler.ir import Attend, SubMLP
 from w2c.network.checkpoint import Checkpoint
-from w2c.report.stages import NodeStory, Stages, head_facts, mlp_facts, stories
+from w2c.report.stages import NodeStory, Stages, stories
 from w2c.tasks import Task
 
 EXPLAIN = ("infer_domains", "attention_patterns", "mlp_symbolic")
@@ -46,21 +45,3 @@ def view(path: str | Path, samples: int = 512, seed: int = 0) -> ModelView:
     context = Context(traces, task, checkpoint.model_hash, EXPLAIN)
     result = run_recorded(ir, context, build_passes(EXPLAIN, Options(seed=seed)))
     return ModelView(checkpoint, task, oracle, (("lower", ir), *result.stages), traces)
-
-
-def heads(found: dict[str, NodeStory], traces: Any, pad: int) -> list[dict[str, Any]]:
-    """Facts of every attention head, in network order."""
-    return [
-        head_facts(story, traces.attention[name], pad)
-        for name, story in found.items()
-        if isinstance(story.lowered.op, Attend)
-    ]
-
-
-def mlp_stories(found: dict[str, NodeStory]) -> list[NodeStory]:
-    return [story for story in found.values() if isinstance(story.lowered.op, SubMLP)]
-
-
-def mlps(found: dict[str, NodeStory]) -> list[dict[str, Any]]:
-    """Facts of every sub-MLP, in network order."""
-    return [mlp_facts(story) for story in mlp_stories(found)]

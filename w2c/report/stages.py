@@ -125,3 +125,21 @@ def mlp_facts(story: NodeStory) -> dict[str, Any]:
         "hidden": int(op.w1.shape[1]),
         "fit": fit,
     }
+
+
+def heads(found: dict[str, NodeStory], traces: Any, pad: int) -> list[dict[str, Any]]:
+    """Facts of every attention head, in network order."""
+    return [
+        head_facts(story, traces.attention[name], pad)
+        for name, story in found.items()
+        if isinstance(story.lowered.op, Attend)
+    ]
+
+
+def mlp_stories(found: dict[str, NodeStory]) -> list[NodeStory]:
+    return [story for story in found.values() if isinstance(story.lowered.op, SubMLP)]
+
+
+def mlps(found: dict[str, NodeStory]) -> list[dict[str, Any]]:
+    """Facts of every sub-MLP, in network order."""
+    return [mlp_facts(story) for story in mlp_stories(found)]

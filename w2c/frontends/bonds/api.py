@@ -167,6 +167,36 @@ class Analysis:
         entry["steps"] = steps
         return entry
 
+    def label_rows(self) -> list[dict[str, Any]]:
+        """Per label: its steps and share, share of first steps, P(stay), stationary share."""
+        from w2c.frontends.bonds.labels import LABELS, NAMES  # noqa: PLC0415
+
+        data = self.structure.as_dict()
+        return [
+            {
+                "label": label,
+                "name": NAMES[label],
+                "steps": data["label_counts"][label],
+                "marginal": data["marginals"][label],
+                "initial": data["initial"][label],
+                "self_loop": data["self_loops"][label],
+                "stationary": data["stationary"][label],
+            }
+            for label in LABELS
+        ]
+
+    def to_dataframe(self) -> Any:
+        """The per-label rows as a pandas DataFrame (pandas is optional)."""
+        from w2c.report.notebook import dataframe  # noqa: PLC0415
+
+        return dataframe(self.label_rows())
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the per-label table and the transition matrix."""
+        from w2c.report.notebook import analysis_html  # noqa: PLC0415
+
+        return analysis_html(self)
+
     def html(self, trace_id: str | None = None) -> str:
         """The HTML view of one trace (the first by default)."""
         from w2c.frontends.bonds.render import trace_html  # noqa: PLC0415

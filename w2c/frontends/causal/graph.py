@@ -147,6 +147,22 @@ class CausalGraph:
             raise InputError(f"unknown variable {target!r}")
         return [e for e in self.edges if e.target == target and (e.confident or not confident_only)]
 
+    def edge_rows(self) -> list[dict[str, Any]]:
+        """The edges as plain data, highest score first (the ``edges`` of :meth:`to_dict`)."""
+        return [dict(e.__dict__) for e in self.edges]
+
+    def to_dataframe(self) -> Any:
+        """The edges as a pandas DataFrame (pandas is optional)."""
+        from w2c.report.notebook import dataframe
+
+        return dataframe(self.edge_rows())
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the edges as a table."""
+        from w2c.report.notebook import graph_html
+
+        return graph_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON object (docs/causal.md)."""
         return {
@@ -155,7 +171,7 @@ class CausalGraph:
             "max_lag": self.max_lag,
             "score": self.score,
             "selection": self.selection.to_dict(),
-            "edges": [e.__dict__ for e in self.edges],
+            "edges": self.edge_rows(),
             "scores": self.scores.tolist(),
             "scores_se": self.scores_se.tolist(),
             "confidence": self.confidence.tolist(),
