@@ -356,3 +356,29 @@ def test_a_tiny_task_trains_through_the_search_end_to_end(tmp_path: Path) -> Non
     exec(program.read_text(), namespace)
     a, b = [0, 1, 0, 1, 1], [0, 0, 1, 1, 0]
     assert namespace["program"](list(zip(a, b, strict=True))) == [0, 1, 1, 1, 1]
+
+
+def test_a_search_runs_fewer_attempts_at_once_when_memory_is_short(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two attempts at a time that would not fit run one at a time; one that does not fit is
+    refused before anything runs (found on MIPS prev5: length 20, 2.2 GiB for two attempts)."""
+    import w2c.limits
+    import w2c.network.train as train
+    from w2c.corpus import TASKS
+    from w2c.errors import InputError
+    from w2c.network.plan import search_plan
+
+    task = TASKS["sum_last2"]
+    plan = search_plan(task)
+    one = train.training_memory(task, plan)
+    monkeypatch.setattr(train, "memory_budget", lambda: int(1.5 * one))
+    monkeypatch.setattr(w2c.limits, "memory_budget", lambda: int(1.5 * one))
+    assert train.jobs_that_fit(task, plan, 2) == 1
+    monkeypatch.setattr(train, "memory_budget", lambda: int(4.5 * one))
+    monkeypatch.setattr(w2c.limits, "memory_budget", lambda: int(4.5 * one))
+    assert train.jobs_that_fit(task, plan, 2) == 2
+    assert train.jobs_that_fit(task, plan, 8) == 4
+    monkeypatch.setattr(w2c.limits, "memory_budget", lambda: int(0.5 * one))
+    with pytest.raises(InputError, match="1 attempt\\(s\\) at a time"):
+        train.jobs_that_fit(task, plan, 2)

@@ -247,8 +247,8 @@ def train(
         MAX_STEPS,
         MAX_THREADS,
         check_attempt,
-        check_training_memory,
         check_whole,
+        jobs_that_fit,
     )
 
     if not isinstance(task, Task):
@@ -267,7 +267,7 @@ def train(
         plan = plan[:max_attempts]
     for attempt in plan:
         check_attempt(attempt)
-    check_training_memory(task, plan, min(jobs, len(plan)))
+    jobs = jobs_that_fit(task, plan, min(jobs, len(plan)))  # fewer at once if memory is short
     display = None
     if progress is True:
         from w2c.network.progress import SearchDisplay

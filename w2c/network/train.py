@@ -24,7 +24,7 @@ import torch
 
 from w2c.contract import EXHAUSTIVE_BUDGET
 from w2c.errors import InputError
-from w2c.limits import check_memory
+from w2c.limits import check_memory, memory_budget
 from w2c.network.config import Attempt, LayerSpec, ModelConfig, ModelSize, TrainSettings
 from w2c.network.sampler import Mode
 from w2c.network.transformer import DiscreteTransformer
@@ -640,6 +640,14 @@ def check_training_memory(task: Task, attempts: Sequence[Attempt], jobs: int = 1
         f"training {task.name} (length {task.length}, {task.n_channels} channel(s), batch "
         f"{batch}, {jobs} attempt(s) at a time)",
     )
+
+
+def jobs_that_fit(task: Task, attempts: Sequence[Attempt], jobs: int) -> int:
+    """How many attempts may run at once within the memory budget: ``jobs``, or fewer when that
+    many would not fit (a search runs its plan more slowly rather than not at all). A single
+    attempt that does not fit is refused (InputError, exit 2)."""
+    check_training_memory(task, attempts, 1)
+    return max(1, min(jobs, int(memory_budget() // training_memory(task, attempts))))
 
 
 def run_record(result: RunResult, seconds: float, attempts: int) -> dict[str, Any]:
