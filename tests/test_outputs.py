@@ -162,6 +162,8 @@ def test_interrupt_exits_130_with_one_line_and_writes_nothing(tmp_path: Path) ->
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         cwd=tmp_path,
+        # a terminal's Ctrl-C: SIGINT at its default, whatever this test process inherited
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert child.stderr is not None
     seen = b""

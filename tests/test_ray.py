@@ -39,11 +39,16 @@ TIMINGS = {"seconds"}
 
 @pytest.fixture(scope="module")
 def ray_instance():  # type: ignore[no-untyped-def]
+    import signal
+
     import ray
 
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
+    for number, handler in handlers.items():  # Ray's driver handlers must not outlive it
+        signal.signal(number, handler)
 
 
 def _untimed(value: Any) -> Any:
