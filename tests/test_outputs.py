@@ -151,6 +151,15 @@ def test_version_and_memory_option(capsys: pytest.CaptureFixture[str]) -> None:
     assert "is not a memory size" in error_line(capsys)
 
 
+def _terminal_sigint() -> None:
+    """A terminal's Ctrl-C in the child: SIGINT at its default and not blocked, whatever this
+    test worker inherited (a Ray driver in the same worker may ignore or block it)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def test_interrupt_exits_130_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
     import signal
     import subprocess
@@ -162,8 +171,7 @@ def test_interrupt_exits_130_with_one_line_and_writes_nothing(tmp_path: Path) ->
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         cwd=tmp_path,
-        # a terminal's Ctrl-C: SIGINT at its default, whatever this test process inherited
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=_terminal_sigint,
     )
     assert child.stderr is not None
     seen = b""
